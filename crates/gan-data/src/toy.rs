@@ -1,0 +1,248 @@
+//! Two-dimensional toy distributions: mixtures of Gaussians on a ring or a grid (the mode
+//! collapse benchmarks of VEEGAN and PacGAN), two moons and a spiral.
+
+use std::f64::consts::PI;
+
+use burn::config::Config;
+use burn::tensor::backend::Backend;
+use burn::tensor::{Tensor, TensorData};
+use rand::{Rng, RngExt};
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::error::{DataError, Result as DataResult};
+
+/// A ring of equally weighted isotropic Gaussians with evenly spaced centres.
+#[derive(Config, Debug, PartialEq)]
+pub struct RingConfig {
+    /// Number of modes.
+    #[config(default = 8)]
+    pub modes: usize,
+    /// Radius of the ring.
+    #[config(default = 2.0)]
+    pub radius: f64,
+    /// Standard deviation of each mode.
+    #[config(default = 0.02)]
+    pub std: f64,
+}
+
+/// A square grid of equally weighted isotropic Gaussians.
+#[derive(Config, Debug, PartialEq)]
+pub struct GridConfig {
+    /// Modes per side (the grid has `side * side` modes).
+    #[config(default = 5)]
+    pub side: usize,
+    /// Distance between neighbouring centres.
+    #[config(default = 2.0)]
+    pub spacing: f64,
+    /// Standard deviation of each mode.
+    #[config(default = 0.05)]
+    pub std: f64,
+}
+
+/// Two interleaved half circles.
+#[derive(Config, Debug, PartialEq)]
+pub struct MoonsConfig {
+    /// Standard deviation of the Gaussian noise added to each point.
+    #[config(default = 0.05)]
+    pub noise: f64,
+}
+
+/// An Archimedean spiral.
+#[derive(Config, Debug, PartialEq)]
+pub struct SpiralConfig {
+    /// Number of turns.
+    #[config(default = 2.0)]
+    pub turns: f64,
+    /// Radius at the outer end.
+    #[config(default = 2.0)]
+    pub radius: f64,
+    /// Standard deviation of the Gaussian noise added to each point.
+    #[config(default = 0.03)]
+    pub noise: f64,
+}
+
+/// A 2-D toy distribution.
+#[derive(Config, Debug, PartialEq)]
+pub enum Toy2d {
+    /// Gaussians on a ring (default: 8 modes, radius 2, std 0.02).
+    Ring(RingConfig),
+    /// Gaussians on a grid (default: 5x5 at -4, -2, 0, 2, 4, std 0.05).
+    Grid(GridConfig),
+    /// Two moons.
+    Moons(MoonsConfig),
+    /// A spiral.
+    Spiral(SpiralConfig),
+}
+
+impl Toy2d {
+    /// The ring of 8 Gaussians with radius 2 and std 0.02.
+    pub fn ring8() -> Self {
+        Toy2d::Ring(RingConfig::new())
+    }
+
+    /// The 5x5 grid of Gaussians at -4, -2, 0, 2, 4 with std 0.05 (PacGAN's benchmark).
+    pub fn grid25() -> Self {
+        Toy2d::Grid(GridConfig::new())
+    }
+
+    /// Two moons with noise 0.05.
+    pub fn moons() -> Self {
+        Toy2d::Moons(MoonsConfig::new())
+    }
+
+    /// A two-turn spiral of radius 2.
+    pub fn spiral() -> Self {
+        Toy2d::Spiral(SpiralConfig::new())
+    }
+
+    /// Checks the parameters.
+    pub fn validate(&self) -> DataResult<()> {
+        match self {
+            Toy2d::Ring(c) => {
+                positive_count("modes", c.modes)?;
+                positive("radius", c.radius)?;
+                non_negative("std", c.std)
+            }
+            Toy2d::Grid(c) => {
+                positive_count("side", c.side)?;
+                positive("spacing", c.spacing)?;
+                non_negative("std", c.std)
+            }
+            Toy2d::Moons(c) => non_negative("noise", c.noise),
+            Toy2d::Spiral(c) => {
+                positive("turns", c.turns)?;
+                positive("radius", c.radius)?;
+                non_negative("noise", c.noise)
+            }
+        }
+    }
+
+    /// Centres of the mixture components, for the mixtures (empty for moons and spiral).
+    pub fn modes(&self) -> Vec<[f64; 2]> {
+        match self {
+            Toy2d::Ring(c) => (0..c.modes)
+                .map(|i| {
+                    let angle = 2.0 * PI * i as f64 / c.modes as f64;
+                    [c.radius * angle.cos(), c.radius * angle.sin()]
+                })
+                .collect(),
+            Toy2d::Grid(c) => {
+                let offset = (c.side as f64 - 1.0) / 2.0;
+                let coord = |i: usize| (i as f64 - offset) * c.spacing;
+                (0..c.side * c.side)
+                    .map(|i| [coord(i / c.side), coord(i % c.side)])
+                    .collect()
+            }
+            Toy2d::Moons(_) | Toy2d::Spiral(_) => Vec::new(),
+        }
+    }
+
+    /// Standard deviation of each mixture component (the noise level for moons and spiral).
+    pub fn mode_std(&self) -> f64 {
+        match self {
+            Toy2d::Ring(c) => c.std,
+            Toy2d::Grid(c) => c.std,
+            Toy2d::Moons(c) => c.noise,
+            Toy2d::Spiral(c) => c.noise,
+        }
+    }
+
+    /// A square `[min, max]` that holds practically all of the distribution's mass.
+    pub fn extent(&self) -> (f64, f64) {
+        let half = match self {
+            Toy2d::Ring(c) => c.radius + 4.0 * c.std,
+            Toy2d::Grid(c) => (c.side as f64 - 1.0) / 2.0 * c.spacing + 4.0 * c.std,
+            Toy2d::Moons(c) => 1.0 + 0.5 + 4.0 * c.noise,
+            Toy2d::Spiral(c) => c.radius + 4.0 * c.noise,
+        };
+        (-half * 1.1, half * 1.1)
+    }
+
+    /// Draws `n` points as a flat `[x0, y0, x1, y1, ...]` vector. Mixture components are chosen
+    /// uniformly, so every mode has the same expected weight.
+    pub fn sample_points<R: Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Vec<f32> {
+        let mut out = Vec::with_capacity(2 * n);
+        let modes = self.modes();
+        for _ in 0..n {
+            let gauss = |rng: &mut R| -> f64 { StandardNormal.sample(rng) };
+            let [x, y] = match self {
+                Toy2d::Ring(_) | Toy2d::Grid(_) => {
+                    let [cx, cy] = modes[rng.random_range(0..modes.len())];
+                    let std = self.mode_std();
+                    [cx + std * gauss(rng), cy + std * gauss(rng)]
+                }
+                Toy2d::Moons(c) => {
+                    let t = rng.random_range(0.0..PI);
+                    let [x, y] = if rng.random_bool(0.5) {
+                        [t.cos(), t.sin()]
+                    } else {
+                        [1.0 - t.cos(), 0.5 - t.sin()]
+                    };
+                    // Centre the pair of moons on the origin.
+                    [x - 0.5 + c.noise * gauss(rng), y - 0.25 + c.noise * gauss(rng)]
+                }
+                Toy2d::Spiral(c) => {
+                    // Uniform in arc length: the radius grows linearly with the angle, so
+                    // the arc length grows with its square.
+                    let u: f64 = rng.random_range(0.0..1.0);
+                    let frac = u.sqrt();
+                    let angle = frac * c.turns * 2.0 * PI;
+                    let r = frac * c.radius;
+                    [
+                        r * angle.cos() + c.noise * gauss(rng),
+                        r * angle.sin() + c.noise * gauss(rng),
+                    ]
+                }
+            };
+            out.push(x as f32);
+            out.push(y as f32);
+        }
+        out
+    }
+
+    /// Draws a batch of `n` points on `device`.
+    ///
+    /// # Shapes
+    /// - output: `[n, 2]`
+    pub fn sample<B: Backend, R: Rng + ?Sized>(
+        &self,
+        n: usize,
+        rng: &mut R,
+        device: &B::Device,
+    ) -> Tensor<B, 2> {
+        Tensor::from_data(TensorData::new(self.sample_points(n, rng), [n, 2]), device)
+    }
+}
+
+fn positive_count(field: &'static str, value: usize) -> DataResult<()> {
+    if value == 0 {
+        return Err(DataError::InvalidParameter {
+            field,
+            value: value.to_string(),
+            expected: "at least 1",
+        });
+    }
+    Ok(())
+}
+
+fn positive(field: &'static str, value: f64) -> DataResult<()> {
+    if !(value.is_finite() && value > 0.0) {
+        return Err(DataError::InvalidParameter {
+            field,
+            value: value.to_string(),
+            expected: "a finite number > 0",
+        });
+    }
+    Ok(())
+}
+
+fn non_negative(field: &'static str, value: f64) -> DataResult<()> {
+    if !(value.is_finite() && value >= 0.0) {
+        return Err(DataError::InvalidParameter {
+            field,
+            value: value.to_string(),
+            expected: "a finite number >= 0",
+        });
+    }
+    Ok(())
+}

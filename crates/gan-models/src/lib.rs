@@ -1,0 +1,24 @@
+//! Generator and discriminator modules for generative adversarial networks, generic over
+//! Burn's [`Backend`](burn::tensor::backend::Backend).
+//!
+//! Every model is a `#[derive(Module)]` struct built from a `#[derive(Config)]` config whose
+//! `try_init` validates the config into a typed [`ModelError`] before allocating anything.
+//! Models implement the [`Generator`] and [`Discriminator`] traits, which is all the trainer in
+//! `gan-train` needs to know about them, so a user's own module can be trained the same way.
+//!
+//! Samples travel between the two networks as flat `[batch, features]` tensors; a model that
+//! works on images reshapes internally and reports its per-sample shape through
+//! [`Generator::sample_shape`].
+
+mod error;
+mod mlp;
+mod noise;
+mod traits;
+
+pub use error::{ModelError, Result};
+pub use mlp::{
+    Maxout, MlpDiscriminator, MlpDiscriminatorConfig, MlpGenerator, MlpGeneratorConfig,
+    OutputActivation,
+};
+pub use noise::{GanRng, Prior, rng_from_seed};
+pub use traits::{Discriminator, Generator, num_params};

@@ -1,0 +1,46 @@
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// Errors surfaced by the `gan` library front end and command-line tool.
+#[derive(Debug, Error)]
+pub enum GanError {
+    /// Choosing the backend or device failed.
+    #[error(transparent)]
+    Backend(#[from] crate::backend::BackendError),
+    /// A model config was invalid.
+    #[error("model: {0}")]
+    Model(#[from] gan_models::ModelError),
+    /// A training config was invalid or training failed.
+    #[error("training: {0}")]
+    Train(#[from] gan_train::TrainError),
+    /// A dataset config was invalid or loading failed.
+    #[error("data: {0}")]
+    Data(#[from] gan_data::DataError),
+    /// Writing a picture failed.
+    #[error(transparent)]
+    Viz(#[from] gan_viz::VizError),
+    /// A file or directory could not be read or written.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The path involved.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A JSON config file could not be read or parsed.
+    #[error("cannot load config {path}: {source}")]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: burn::config::ConfigError,
+    },
+}
+
+/// Result alias for the `gan` crate.
+pub type Result<T> = std::result::Result<T, GanError>;

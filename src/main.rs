@@ -1,0 +1,248 @@
+//! The `gan` command-line tool. `gan` with no arguments trains the default job.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use burn::config::Config;
+use burn::tensor::backend::AutodiffBackend;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use gan::backend::{BackendKind, BackendTask, DeviceChoice, run_on};
+use gan::data::Toy2d;
+use gan::toy::{Progress, ToyRunConfig, ToyRunReport, run_toy};
+use gan::{GanError, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Generative adversarial networks on Burn.
+#[derive(Parser, Debug)]
+#[command(name = "gan", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Train a GAN and write a run directory (the default command).
+    Train(TrainArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum DatasetArg {
+    /// Ring of 8 Gaussians (radius 2, std 0.02).
+    Ring8,
+    /// 5x5 grid of Gaussians (std 0.05).
+    Grid25,
+    /// Two moons.
+    Moons,
+    /// Two-turn spiral.
+    Spiral,
+}
+
+impl DatasetArg {
+    fn name(self) -> &'static str {
+        match self {
+            DatasetArg::Ring8 => "ring8",
+            DatasetArg::Grid25 => "grid25",
+            DatasetArg::Moons => "moons",
+            DatasetArg::Spiral => "spiral",
+        }
+    }
+
+    fn distribution(self) -> Toy2d {
+        match self {
+            DatasetArg::Ring8 => Toy2d::ring8(),
+            DatasetArg::Grid25 => Toy2d::grid25(),
+            DatasetArg::Moons => Toy2d::moons(),
+            DatasetArg::Spiral => Toy2d::spiral(),
+        }
+    }
+}
+
+#[derive(Args, Debug, Default)]
+struct TrainArgs {
+    /// JSON run config to start from; flags given on the command line override its fields.
+    #[arg(long, value_name = "FILE.json")]
+    config: Option<PathBuf>,
+    /// Dataset to train on.
+    #[arg(long, value_enum)]
+    dataset: Option<DatasetArg>,
+    /// Iterations of Algorithm 1.
+    #[arg(long)]
+    steps: Option<usize>,
+    /// Discriminator steps per generator step.
+    #[arg(long)]
+    k: Option<usize>,
+    /// Minibatch size.
+    #[arg(long)]
+    batch: Option<usize>,
+    /// Random seed (weights, data, noise).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Backend: flex, ndarray, wgpu or tch (each needs its Cargo feature).
+    #[arg(long, value_parser = parse_backend)]
+    backend: Option<BackendKind>,
+    /// Device: default, cpu, cuda:N (tch) or gpu:N (wgpu).
+    #[arg(long, value_parser = parse_device, default_value = "default")]
+    device: DeviceChoice,
+    /// Run directory (default: runs/<dataset>-mlp-<UTC time>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn parse_backend(s: &str) -> std::result::Result<BackendKind, String> {
+    s.parse().map_err(|e: gan::backend::BackendError| e.to_string())
+}
+
+fn parse_device(s: &str) -> std::result::Result<DeviceChoice, String> {
+    s.parse().map_err(|e: gan::backend::BackendError| e.to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Train(args)) => train(args),
+        None => train(TrainArgs::default()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn train(args: TrainArgs) -> Result<()> {
+    let mut config = match &args.config {
+        Some(path) => ToyRunConfig::load(path).map_err(|source| GanError::Config {
+            path: path.clone(),
+            source,
+        })?,
+        None => ToyRunConfig::new(),
+    };
+    if let Some(dataset) = args.dataset {
+        config.dataset = dataset.distribution();
+    }
+    if let Some(steps) = args.steps {
+        config.steps = steps;
+    }
+    if let Some(k) = args.k {
+        config.training.k = k;
+    }
+    if let Some(batch) = args.batch {
+        config.training.batch_size = batch;
+    }
+    if let Some(seed) = args.seed {
+        config.seed = seed;
+    }
+    let backend = match args.backend {
+        Some(b) => b,
+        None => BackendKind::default_compiled().ok_or(gan::backend::BackendError::NotCompiled {
+            backend: BackendKind::Flex,
+            feature: "flex",
+        })?,
+    };
+    let dataset_name = args.dataset.map_or_else(|| dataset_label(&config.dataset), |d| d.name());
+    let dir = args
+        .out
+        .unwrap_or_else(|| PathBuf::from("runs").join(format!("{dataset_name}-mlp-{}", utc_stamp())));
+
+    let task = ToyTask {
+        config,
+        dir,
+        quiet: args.quiet,
+    };
+    let report = run_on(backend, args.device, task)??;
+    let [d_loss, g_loss, d_real, d_fake] = report.final_losses;
+    println!(
+        "trained {dataset_name} on {backend} in {:.1} s: loss D {d_loss:.4}, G {g_loss:.4}, \
+         D(x) {d_real:.3}, D(G(z)) {d_fake:.3}",
+        report.seconds
+    );
+    println!("samples: {}", report.dir.join("samples.png").display());
+    println!("{}", report.dir.display());
+    Ok(())
+}
+
+fn dataset_label(dist: &Toy2d) -> &'static str {
+    match dist {
+        Toy2d::Ring(_) => "ring",
+        Toy2d::Grid(_) => "grid",
+        Toy2d::Moons(_) => "moons",
+        Toy2d::Spiral(_) => "spiral",
+    }
+}
+
+struct ToyTask {
+    config: ToyRunConfig,
+    dir: PathBuf,
+    quiet: bool,
+}
+
+impl BackendTask for ToyTask {
+    type Output = Result<ToyRunReport>;
+
+    fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output {
+        let mut bar = Bar::new(self.config.steps as u64, self.quiet);
+        run_toy::<B>(&self.config, Path::new(&self.dir), &device, &mut bar)
+    }
+}
+
+/// A terminal progress bar with ETA and the current losses.
+struct Bar(ProgressBar);
+
+impl Bar {
+    fn new(len: u64, quiet: bool) -> Self {
+        let bar = if quiet {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new(len)
+        };
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} ({per_sec}, ETA {eta}) {msg}",
+            )
+            .expect("valid progress template"),
+        );
+        Self(bar)
+    }
+}
+
+impl Progress for Bar {
+    fn update(&mut self, iteration: usize, [d, g, dx, dgz]: [f32; 4]) {
+        self.0.set_position(iteration as u64);
+        self.0
+            .set_message(format!("D {d:.3} G {g:.3} D(x) {dx:.2} D(G(z)) {dgz:.2}"));
+    }
+
+    fn finish(&mut self) {
+        self.0.finish();
+    }
+}
+
+/// The current UTC time as `YYYYMMDD-HHMMSS`.
+fn utc_stamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
