@@ -231,10 +231,6 @@ pub fn run_on<T: BackendTask>(
         device,
         supported,
     };
-    let not_compiled = BackendError::NotCompiled {
-        backend,
-        feature: backend.feature(),
-    };
     // Each arm is compiled only with its feature; the unused bindings are expected otherwise.
     let _ = (&unsupported, &task);
     match backend {
@@ -287,5 +283,8 @@ pub fn run_on<T: BackendTask>(
         }
     }
     #[allow(unreachable_code)]
-    Err(not_compiled)
+    Err(BackendError::NotCompiled {
+        backend,
+        feature: backend.feature(),
+    })
 }

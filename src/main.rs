@@ -93,11 +93,13 @@ struct TrainArgs {
 }
 
 fn parse_backend(s: &str) -> std::result::Result<BackendKind, String> {
-    s.parse().map_err(|e: gan::backend::BackendError| e.to_string())
+    s.parse()
+        .map_err(|e: gan::backend::BackendError| e.to_string())
 }
 
 fn parse_device(s: &str) -> std::result::Result<DeviceChoice, String> {
-    s.parse().map_err(|e: gan::backend::BackendError| e.to_string())
+    s.parse()
+        .map_err(|e: gan::backend::BackendError| e.to_string())
 }
 
 fn main() -> ExitCode {
@@ -145,10 +147,12 @@ fn train(args: TrainArgs) -> Result<()> {
             feature: "flex",
         })?,
     };
-    let dataset_name = args.dataset.map_or_else(|| dataset_label(&config.dataset), |d| d.name());
-    let dir = args
-        .out
-        .unwrap_or_else(|| PathBuf::from("runs").join(format!("{dataset_name}-mlp-{}", utc_stamp())));
+    let dataset_name = args
+        .dataset
+        .map_or_else(|| dataset_label(&config.dataset), |d| d.name());
+    let dir = args.out.unwrap_or_else(|| {
+        PathBuf::from("runs").join(format!("{dataset_name}-mlp-{}", utc_stamp()))
+    });
 
     let task = ToyTask {
         config,

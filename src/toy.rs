@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use burn::config::Config;
 use burn::tensor::backend::AutodiffBackend;
-use gan_data::{ToySampler, Toy2d};
+use gan_data::{Toy2d, ToySampler};
 use gan_models::{MlpDiscriminatorConfig, MlpGeneratorConfig, OutputActivation, Prior};
 use gan_train::{OptimizerConfig, TrainConfig, Trainer};
 use gan_viz::{Rgb, ScatterPlot};

@@ -179,7 +179,10 @@ impl Toy2d {
                         [1.0 - t.cos(), 0.5 - t.sin()]
                     };
                     // Centre the pair of moons on the origin.
-                    [x - 0.5 + c.noise * gauss(rng), y - 0.25 + c.noise * gauss(rng)]
+                    [
+                        x - 0.5 + c.noise * gauss(rng),
+                        y - 0.25 + c.noise * gauss(rng),
+                    ]
                 }
                 Toy2d::Spiral(c) => {
                     // Uniform in arc length: the radius grows linearly with the angle, so
@@ -245,4 +248,116 @@ fn non_negative(field: &'static str, value: f64) -> DataResult<()> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn rng() -> rand_pcg::Pcg64 {
+        rand_pcg::Pcg64::seed_from_u64(42)
+    }
+
+    #[test]
+    fn ring_modes_are_evenly_spaced_and_distinct() {
+        for (modes, radius) in [(8, 2.0), (8, 1.0), (5, 3.0)] {
+            let ring = Toy2d::Ring(RingConfig::new().with_modes(modes).with_radius(radius));
+            let centres = ring.modes();
+            assert_eq!(centres.len(), modes);
+            let chord = 2.0 * radius * (PI / modes as f64).sin();
+            for i in 0..modes {
+                let [x, y] = centres[i];
+                assert!((x.hypot(y) - radius).abs() < 1e-12);
+                let [u, v] = centres[(i + 1) % modes];
+                assert!(
+                    ((x - u).hypot(y - v) - chord).abs() < 1e-12,
+                    "uneven spacing"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn grid25_is_pacgans_grid() {
+        let centres = Toy2d::grid25().modes();
+        assert_eq!(centres.len(), 25);
+        for coord in [-4.0, -2.0, 0.0, 2.0, 4.0] {
+            assert_eq!(centres.iter().filter(|c| c[0] == coord).count(), 5);
+            assert_eq!(centres.iter().filter(|c| c[1] == coord).count(), 5);
+        }
+        assert_eq!(Toy2d::grid25().mode_std(), 0.05);
+    }
+
+    /// Every mode gets 1/K of the samples (binomial, 5 standard deviations), and samples stay
+    /// within 5 standard deviations of their nearest centre.
+    #[test]
+    fn mixture_weights_are_equal() {
+        for dist in [Toy2d::ring8(), Toy2d::grid25()] {
+            let centres = dist.modes();
+            let k = centres.len();
+            let n = 40_000;
+            let points = dist.sample_points(n, &mut rng());
+            let mut counts = vec![0usize; k];
+            for p in points.chunks_exact(2) {
+                let (best, dist2) = centres
+                    .iter()
+                    .map(|c| (p[0] as f64 - c[0]).powi(2) + (p[1] as f64 - c[1]).powi(2))
+                    .enumerate()
+                    .min_by(|a, b| a.1.total_cmp(&b.1))
+                    .unwrap();
+                assert!(dist2.sqrt() < 5.0 * dist.mode_std() * 2f64.sqrt());
+                counts[best] += 1;
+            }
+            let p = 1.0 / k as f64;
+            let (mean, sd) = (n as f64 * p, (n as f64 * p * (1.0 - p)).sqrt());
+            for c in counts {
+                assert!(
+                    (c as f64 - mean).abs() < 5.0 * sd,
+                    "count {c}, expected {mean} +- {sd}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn moons_and_spiral_stay_in_extent() {
+        for dist in [Toy2d::moons(), Toy2d::spiral()] {
+            let (lo, hi) = dist.extent();
+            let points = dist.sample_points(5_000, &mut rng());
+            assert!(points.iter().all(|v| (lo..=hi).contains(&(*v as f64))));
+            let mean_x = points.iter().step_by(2).map(|v| *v as f64).sum::<f64>() / 5_000.0;
+            assert!(mean_x.abs() < 0.1, "mean x {mean_x}");
+        }
+    }
+
+    #[test]
+    fn same_seed_same_points() {
+        let a = Toy2d::spiral().sample_points(100, &mut rng());
+        let b = Toy2d::spiral().sample_points(100, &mut rng());
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn invalid_parameters_are_named() {
+        let err = Toy2d::Ring(RingConfig::new().with_modes(0))
+            .validate()
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            DataError::InvalidParameter { field: "modes", .. }
+        ));
+        let err = Toy2d::Grid(GridConfig::new().with_std(-1.0))
+            .validate()
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            DataError::InvalidParameter { field: "std", .. }
+        ));
+        let err = Toy2d::Spiral(SpiralConfig::new().with_radius(f64::NAN))
+            .validate()
+            .unwrap_err();
+        assert!(err.to_string().contains("`radius` = NaN"), "{err}");
+        assert!(Toy2d::moons().validate().is_ok());
+    }
 }

@@ -18,7 +18,9 @@ pub enum ModelError {
         value: f64,
     },
     /// A generator and discriminator that do not fit together.
-    #[error("generator produces {generated} features per sample but the discriminator expects {expected}")]
+    #[error(
+        "generator produces {generated} features per sample but the discriminator expects {expected}"
+    )]
     ShapeMismatch {
         /// Features per sample produced by the generator.
         generated: usize,

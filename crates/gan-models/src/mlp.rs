@@ -279,3 +279,66 @@ fn probability(field: &'static str, value: f64) -> ModelResult<()> {
         Err(ModelError::InvalidDropout { field, value })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paper_defaults() {
+        let g = MlpGeneratorConfig::new();
+        assert_eq!(
+            (g.latent_dim, g.hidden.clone(), g.output_dim),
+            (100, vec![1200, 1200], 784)
+        );
+        assert_eq!(g.output_activation, OutputActivation::Sigmoid);
+        assert_eq!(g.prior, Prior::Uniform);
+        let d = MlpDiscriminatorConfig::new();
+        assert_eq!((d.hidden.clone(), d.pieces), (vec![240, 240], 5));
+        assert_eq!((d.input_dropout, d.hidden_dropout), (0.2, 0.5));
+    }
+
+    #[test]
+    fn invalid_configs_return_the_specific_error() {
+        let zero = |field| Err(ModelError::ZeroSize { field });
+        assert_eq!(
+            MlpGeneratorConfig::new().with_latent_dim(0).validate(),
+            zero("latent_dim")
+        );
+        assert_eq!(
+            MlpGeneratorConfig::new().with_output_dim(0).validate(),
+            zero("output_dim")
+        );
+        assert_eq!(
+            MlpGeneratorConfig::new().with_hidden(vec![8, 0]).validate(),
+            zero("hidden")
+        );
+        assert_eq!(
+            MlpDiscriminatorConfig::new().with_pieces(0).validate(),
+            zero("pieces")
+        );
+        assert_eq!(
+            MlpDiscriminatorConfig::new().with_input_dim(0).validate(),
+            zero("input_dim")
+        );
+        assert_eq!(
+            MlpDiscriminatorConfig::new()
+                .with_hidden_dropout(1.0)
+                .validate(),
+            Err(ModelError::InvalidDropout {
+                field: "hidden_dropout",
+                value: 1.0
+            })
+        );
+        assert!(matches!(
+            MlpDiscriminatorConfig::new()
+                .with_input_dropout(-0.1)
+                .validate(),
+            Err(ModelError::InvalidDropout {
+                field: "input_dropout",
+                ..
+            })
+        ));
+        assert_eq!(MlpGeneratorConfig::new().validate(), Ok(()));
+    }
+}

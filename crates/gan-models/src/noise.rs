@@ -28,7 +28,9 @@ impl Prior {
         device: &B::Device,
     ) -> Tensor<B, 2> {
         let values: Vec<f32> = match self {
-            Prior::Uniform => (0..n * dim).map(|_| rng.random_range(-1.0f32..1.0)).collect(),
+            Prior::Uniform => (0..n * dim)
+                .map(|_| rng.random_range(-1.0f32..1.0))
+                .collect(),
             Prior::Normal => (0..n * dim).map(|_| StandardNormal.sample(rng)).collect(),
         };
         Tensor::from_data(TensorData::new(values, [n, dim]), device)

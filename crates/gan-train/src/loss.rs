@@ -50,7 +50,11 @@ impl GanLoss {
     /// # Shapes
     /// - `real`, `fake`: `[batch, 1]`
     /// - output: `[1]`
-    pub fn discriminator<B: Backend>(&self, real: Tensor<B, 2>, fake: Tensor<B, 2>) -> Tensor<B, 1> {
+    pub fn discriminator<B: Backend>(
+        &self,
+        real: Tensor<B, 2>,
+        fake: Tensor<B, 2>,
+    ) -> Tensor<B, 1> {
         match self {
             GanLoss::Minimax | GanLoss::NonSaturating => {
                 softplus(real.neg()).mean() + softplus(fake).mean()

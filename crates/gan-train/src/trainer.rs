@@ -164,7 +164,9 @@ where
 
     /// The generator.
     pub fn generator(&self) -> &G {
-        self.generator.as_ref().expect("generator is present between steps")
+        self.generator
+            .as_ref()
+            .expect("generator is present between steps")
     }
 
     /// The discriminator.
@@ -283,13 +285,54 @@ impl<B: AutodiffBackend> ModuleMapper<B> for Clip {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
         let (id, tensor, mapper) = param.consume();
         let require_grad = tensor.is_require_grad();
-        let mut clipped = Tensor::from_inner(tensor.inner().clamp(
-            (-self.bound).elem::<f32>(),
-            self.bound.elem::<f32>(),
-        ));
+        let mut clipped = Tensor::from_inner(
+            tensor
+                .inner()
+                .clamp((-self.bound).elem::<f32>(), self.bound.elem::<f32>()),
+        );
         if require_grad {
             clipped = clipped.require_grad();
         }
         Param::from_mapped_value(id, clipped, mapper)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_configs_name_the_field() {
+        let field_of = |c: TrainConfig| match c.validate() {
+            Err(TrainError::InvalidParameter { field, .. }) => field,
+            other => panic!("expected InvalidParameter, got {other:?}"),
+        };
+        assert_eq!(field_of(TrainConfig::new().with_k(0)), "k");
+        assert_eq!(
+            field_of(TrainConfig::new().with_batch_size(0)),
+            "batch_size"
+        );
+        assert_eq!(field_of(TrainConfig::new().with_g_lr(0.0)), "g_lr");
+        assert_eq!(
+            field_of(TrainConfig::new().with_d_lr(f64::INFINITY)),
+            "d_lr"
+        );
+        assert_eq!(
+            field_of(TrainConfig::new().with_weight_clip(Some(-0.01))),
+            "weight_clip"
+        );
+        assert_eq!(TrainConfig::new().validate(), Ok(()));
+    }
+
+    #[test]
+    fn config_round_trips_through_json() {
+        let config = TrainConfig::new()
+            .with_loss(GanLoss::Hinge)
+            .with_k(5)
+            .with_d_optimizer(OptimizerConfig::RmsProp(crate::RmsPropParams::new()))
+            .with_weight_clip(Some(0.01));
+        let json = serde_json::to_string(&config).unwrap();
+        let back: TrainConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, config);
     }
 }

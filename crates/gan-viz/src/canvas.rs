@@ -92,7 +92,11 @@ impl Canvas {
 
     /// Draws a straight line one pixel wide.
     pub fn line(&mut self, from: (f64, f64), to: (f64, f64), colour: Rgb) {
-        let steps = (to.0 - from.0).abs().max((to.1 - from.1).abs()).ceil().max(1.0) as usize;
+        let steps = (to.0 - from.0)
+            .abs()
+            .max((to.1 - from.1).abs())
+            .ceil()
+            .max(1.0) as usize;
         for s in 0..=steps {
             let t = s as f64 / steps as f64;
             let x = from.0 + (to.0 - from.0) * t;
@@ -113,11 +117,8 @@ impl Canvas {
             source,
         };
         let file = File::create(path).map_err(io)?;
-        let mut encoder = png::Encoder::new(
-            BufWriter::new(file),
-            self.width as u32,
-            self.height as u32,
-        );
+        let mut encoder =
+            png::Encoder::new(BufWriter::new(file), self.width as u32, self.height as u32);
         encoder.set_color(png::ColorType::Rgb);
         encoder.set_depth(png::BitDepth::Eight);
         let mut writer = encoder.write_header().map_err(encode)?;

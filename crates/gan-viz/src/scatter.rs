@@ -60,10 +60,14 @@ impl ScatterPlot {
     pub fn render(&self) -> Result<Canvas> {
         let (lo, hi) = self.range;
         if !(lo.is_finite() && hi.is_finite() && hi > lo) {
-            return Err(VizError::InvalidInput("scatter range must be finite with max > min"));
+            return Err(VizError::InvalidInput(
+                "scatter range must be finite with max > min",
+            ));
         }
         if self.size < 16 {
-            return Err(VizError::InvalidInput("scatter plot must be at least 16 pixels wide"));
+            return Err(VizError::InvalidInput(
+                "scatter plot must be at least 16 pixels wide",
+            ));
         }
         let mut canvas = Canvas::new(self.size, self.size, Rgb::WHITE);
         let last = (self.size - 1) as f64;
@@ -79,14 +83,22 @@ impl ScatterPlot {
         }
         for series in &self.series {
             if series.points.len() % 2 != 0 {
-                return Err(VizError::InvalidInput("scatter points must come in (x, y) pairs"));
+                return Err(VizError::InvalidInput(
+                    "scatter points must come in (x, y) pairs",
+                ));
             }
             for p in series.points.chunks_exact(2) {
                 let (px, py) = self.to_pixel(p[0] as f64, p[1] as f64);
                 canvas.disc(px, py, series.radius, series.colour, series.alpha);
             }
         }
-        let frame = [(0.0, 0.0), (last, 0.0), (last, last), (0.0, last), (0.0, 0.0)];
+        let frame = [
+            (0.0, 0.0),
+            (last, 0.0),
+            (last, last),
+            (0.0, last),
+            (0.0, 0.0),
+        ];
         for w in frame.windows(2) {
             canvas.line(w[0], w[1], Rgb::BLACK);
         }

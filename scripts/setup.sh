@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what the tests need, idempotently: Vulkan drivers (wgpu runs on Mesa's lavapipe when
+# there is no GPU), Debian's Fashion-MNIST, and a Python venv with PyTorch 2.9.0 whose libtorch
+# the tch backend links against. Re-running it only checks.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$here/env.sh"
+
+say() { echo "[setup] $*"; }
+
+# --- Debian packages ---------------------------------------------------------------------
+need=()
+for pkg in mesa-vulkan-drivers libvulkan1 dataset-fashion-mnist; do
+  if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    say "$pkg: installed"
+  else
+    need+=("$pkg")
+  fi
+done
+if [ "${#need[@]}" -gt 0 ]; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  say "installing ${need[*]} with apt-get"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# --- libtorch through PyTorch in a venv --------------------------------------------------
+have_torch() {
+  [ -x "$GAN_TORCH_VENV/bin/python" ] &&
+    "$GAN_TORCH_VENV/bin/python" -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$GAN_TORCH_VERSION')" 2>/dev/null
+}
+if have_torch; then
+  say "PyTorch $GAN_TORCH_VERSION: present in $GAN_TORCH_VENV"
+else
+  say "creating $GAN_TORCH_VENV with torch==$GAN_TORCH_VERSION (about 6.7 GB, a few minutes)"
+  mkdir -p "$GAN_CACHE"
+  python3 -m venv "$GAN_TORCH_VENV"
+  "$GAN_TORCH_VENV/bin/pip" install --quiet --disable-pip-version-check "torch==$GAN_TORCH_VERSION"
+  have_torch || { echo "[setup] torch==$GAN_TORCH_VERSION did not install" >&2; exit 1; }
+fi
+say "cargo target dir: $CARGO_TARGET_DIR"
+say "done"

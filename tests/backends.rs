@@ -1,0 +1,101 @@
+//! The same generic training code on every backend compiled in.
+
+mod common;
+
+use burn::config::Config;
+use burn::tensor::backend::AutodiffBackend;
+use gan::data::{Toy2d, ToySampler};
+use gan::models::{MlpDiscriminatorConfig, MlpGeneratorConfig, OutputActivation, Prior};
+use gan::toy::{Quiet, ToyRunConfig, run_toy};
+use gan::train::{GanLoss, TrainConfig, Trainer};
+
+use common::{max_abs_diff, param_values};
+
+fn tiny_pair<B: AutodiffBackend>(
+    device: &B::Device,
+) -> (
+    gan::models::MlpGenerator<B>,
+    gan::models::MlpDiscriminator<B>,
+) {
+    let g = MlpGeneratorConfig::new()
+        .with_latent_dim(4)
+        .with_hidden(vec![16])
+        .with_output_dim(2)
+        .with_output_activation(OutputActivation::Identity)
+        .with_prior(Prior::Normal)
+        .try_init::<B>(device)
+        .unwrap();
+    let d = MlpDiscriminatorConfig::new()
+        .with_input_dim(2)
+        .with_hidden(vec![16])
+        .with_pieces(2)
+        .with_input_dropout(0.0)
+        .with_hidden_dropout(0.1)
+        .try_init::<B>(device)
+        .unwrap();
+    (g, d)
+}
+
+/// A few iterations of Algorithm 1 with each loss: losses stay finite and both networks move.
+fn tiny_mlp_gan_trains<B: AutodiffBackend>(device: &B::Device) {
+    for (loss, k) in [
+        (GanLoss::NonSaturating, 1),
+        (GanLoss::Minimax, 2),
+        (GanLoss::LeastSquares, 1),
+        (GanLoss::Hinge, 1),
+        (GanLoss::Wasserstein, 2),
+    ] {
+        let (g, d) = tiny_pair::<B>(device);
+        let (g0, d0) = (param_values(&g), param_values(&d));
+        let config = TrainConfig::new()
+            .with_loss(loss)
+            .with_k(k)
+            .with_batch_size(32)
+            .with_g_lr(1e-2)
+            .with_d_lr(1e-2)
+            .with_weight_clip((loss == GanLoss::Wasserstein).then_some(0.05));
+        let mut trainer = Trainer::new(config, g, d, Prior::Normal, device.clone()).unwrap();
+        let mut data = ToySampler::new(Toy2d::ring8(), 7).unwrap();
+        for _ in 0..5 {
+            let losses = trainer.step(&mut data).unwrap().to_host();
+            assert!(losses.iter().all(|v| v.is_finite()), "{loss:?}: {losses:?}");
+            assert!((0.0..=1.0).contains(&losses[2]), "D(x) = {}", losses[2]);
+        }
+        assert_eq!(trainer.iteration(), 5);
+        let samples = trainer.sample(10);
+        assert_eq!(samples.dims(), [10, 2]);
+        let (g, d) = trainer.into_models();
+        let (g1, d1) = (param_values(&g), param_values(&d));
+        assert!(
+            max_abs_diff(&g0, &g1) > 1e-5,
+            "{loss:?}: generator did not change"
+        );
+        assert!(
+            max_abs_diff(&d0, &d1) > 1e-5,
+            "{loss:?}: discriminator did not change"
+        );
+        if loss == GanLoss::Wasserstein {
+            let max = d1.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            assert!(max <= 0.05 + 1e-6, "weight clipping left |w| = {max}");
+        }
+    }
+}
+
+/// The full toy run writes its config and a PNG scatter plot.
+fn toy_run_writes_png<B: AutodiffBackend>(device: &B::Device) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = ToyRunConfig::new()
+        .with_steps(10)
+        .with_log_every(5)
+        .with_plot_samples(100);
+    let report = run_toy::<B>(&config, dir.path(), device, &mut Quiet).unwrap();
+    assert!(report.final_losses.iter().all(|v| v.is_finite()));
+    assert_eq!(report.samples.len(), 200);
+    let png = std::fs::read(dir.path().join("samples.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let saved = ToyRunConfig::load(dir.path().join("config.json")).unwrap();
+    assert_eq!(saved.steps, 10);
+    assert_eq!(saved.dataset, Toy2d::ring8());
+}
+
+backend_tests!(tiny_mlp_gan_trains, toy_run_writes_png);

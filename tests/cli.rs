@@ -1,0 +1,133 @@
+//! The `gan` binary as a user runs it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn gan(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gan"))
+        .args(args)
+        // The tch backend must start without the user's library path (build.rs sets an rpath).
+        .env_remove("LD_LIBRARY_PATH")
+        .output()
+        .expect("gan binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn assert_png(path: &Path) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(
+        &bytes[..8],
+        b"\x89PNG\r\n\x1a\n",
+        "{} is not a PNG",
+        path.display()
+    );
+}
+
+/// `gan train` on each compiled backend writes the run directory and prints its path last.
+#[test]
+fn train_on_every_compiled_backend() {
+    for backend in gan::backend::BackendKind::compiled() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("run");
+        let out_str = out.to_str().unwrap();
+        let o = gan(&[
+            "train",
+            "--steps",
+            "6",
+            "--batch",
+            "32",
+            "--quiet",
+            "--backend",
+            backend.name(),
+            "--out",
+            out_str,
+        ]);
+        assert!(
+            o.status.success(),
+            "{backend}: {}{}",
+            text(&o.stdout),
+            text(&o.stderr)
+        );
+        let stdout = text(&o.stdout);
+        assert_eq!(stdout.lines().last(), Some(out_str), "{stdout}");
+        assert!(stdout.contains(&format!("on {backend}")), "{stdout}");
+        assert_png(&out.join("samples.png"));
+        assert!(out.join("config.json").is_file());
+    }
+}
+
+/// A config file is loaded and flags override it.
+#[test]
+fn config_file_then_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.json");
+    gan::toy::ToyRunConfig::new()
+        .with_steps(3)
+        .with_seed(11)
+        .save(&config)
+        .unwrap();
+    let out = dir.path().join("run");
+    let o = gan(&[
+        "train",
+        "--config",
+        config.to_str().unwrap(),
+        "--dataset",
+        "grid25",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let saved = gan::toy::ToyRunConfig::load(out.join("config.json")).unwrap();
+    assert_eq!(saved.steps, 3);
+    assert_eq!(saved.seed, 11);
+    assert_eq!(saved.dataset, gan::data::Toy2d::grid25());
+}
+
+use burn::config::Config;
+
+#[test]
+fn bad_values_name_the_flag_and_choices() {
+    let o = gan(&["train", "--backend", "cuda"]);
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    assert!(err.contains("--backend"), "{err}");
+    assert!(err.contains("flex, ndarray, wgpu, tch"), "{err}");
+
+    let o = gan(&["train", "--device", "tpu:0"]);
+    assert!(!o.status.success());
+    assert!(text(&o.stderr).contains("cpu, cuda:N or gpu:N"));
+
+    let o = gan(&[
+        "train",
+        "--backend",
+        "flex",
+        "--device",
+        "cuda:0",
+        "--steps",
+        "1",
+    ]);
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    assert!(err.contains("cannot run on device `cuda:0`"), "{err}");
+
+    let o = gan(&["train", "--config", "/nonexistent/c.json"]);
+    assert!(!o.status.success());
+    assert!(text(&o.stderr).contains("/nonexistent/c.json"));
+
+    let o = gan(&[
+        "train",
+        "--steps",
+        "1",
+        "--k",
+        "0",
+        "--quiet",
+        "--out",
+        "/tmp/gan-k0",
+    ]);
+    assert!(!o.status.success());
+    assert!(text(&o.stderr).contains("`k` = 0"), "{}", text(&o.stderr));
+}
