@@ -67,7 +67,7 @@ impl OptimizerConfig {
     pub fn init<B: AutodiffBackend, M: AutodiffModule<B>>(&self) -> GanOptimizer<M, B> {
         match self {
             OptimizerConfig::Sgd(p) => {
-                let momentum = (p.momentum > 0.0).then(|| MomentumConfig {
+                let momentum = (p.momentum > 0.0).then_some(MomentumConfig {
                     momentum: p.momentum,
                     dampening: 0.0,
                     nesterov: p.nesterov,
