@@ -17,6 +17,24 @@ pub enum ModelError {
         /// The rejected value.
         value: f64,
     },
+    /// An image size the architecture does not support.
+    #[error("unsupported image size {size}x{size}: DCGAN supports 28, 32 and 64")]
+    UnsupportedImageSize {
+        /// The requested side length.
+        size: usize,
+    },
+    /// Class conditioning with fewer than two classes.
+    #[error("class conditioning needs at least 2 classes, got {num_classes}")]
+    TooFewClasses {
+        /// The requested number of classes.
+        num_classes: usize,
+    },
+    /// A discriminator head that needs class labels configured without them.
+    #[error("`{feature}` needs `num_classes` to be set")]
+    MissingClasses {
+        /// The feature that needs the classes.
+        feature: &'static str,
+    },
     /// A generator and discriminator that do not fit together.
     #[error(
         "generator produces {generated} features per sample but the discriminator expects {expected}"
@@ -31,3 +49,12 @@ pub enum ModelError {
 
 /// Result alias for this crate.
 pub type Result<T> = std::result::Result<T, ModelError>;
+
+/// `Ok` when `value` is positive, else [`ModelError::ZeroSize`] naming `field`.
+pub(crate) fn nonzero(field: &'static str, value: usize) -> Result<()> {
+    if value == 0 {
+        Err(ModelError::ZeroSize { field })
+    } else {
+        Ok(())
+    }
+}

@@ -10,15 +10,24 @@
 //! works on images reshapes internally and reports its per-sample shape through
 //! [`Generator::sample_shape`].
 
+mod condition;
+mod dcgan;
 mod error;
 mod mlp;
 mod noise;
+mod spectral;
 mod traits;
 
+pub use condition::{ConditionConfig, LabelEncoder, LabelEncoding};
+pub use dcgan::{
+    DcganDiscriminator, DcganDiscriminatorConfig, DcganGenerator, DcganGeneratorConfig,
+    DcganLayout, DiscriminatorConditioning,
+};
 pub use error::{ModelError, Result};
 pub use mlp::{
     Maxout, MlpDiscriminator, MlpDiscriminatorConfig, MlpGenerator, MlpGeneratorConfig,
     OutputActivation,
 };
-pub use noise::{GanRng, Prior, rng_from_seed};
-pub use traits::{Discriminator, Generator, num_params};
+pub use noise::{GanRng, Prior, lerp, rng_from_seed, slerp};
+pub use spectral::{SnConv2d, SnLinear, SpectralNorm};
+pub use traits::{Discriminator, Generator, summary, trainable_params};

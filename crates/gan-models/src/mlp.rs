@@ -7,7 +7,8 @@ use burn::tensor::activation::{leaky_relu, relu, sigmoid};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
-use crate::error::{ModelError, Result as ModelResult};
+use crate::condition::{ConditionConfig, LabelEncoder, require_labels};
+use crate::error::{ModelError, Result as ModelResult, nonzero};
 use crate::noise::Prior;
 use crate::traits::{Discriminator, Generator};
 
@@ -54,6 +55,9 @@ pub struct MlpGeneratorConfig {
     /// The noise prior the generator is trained with.
     #[config(default = "Prior::Uniform")]
     pub prior: Prior,
+    /// Class conditioning: the encoded label is joined to `z`.
+    #[config(default = "None")]
+    pub condition: Option<ConditionConfig>,
 }
 
 /// A fully connected generator. Build it with [`MlpGeneratorConfig::try_init`].
@@ -62,6 +66,7 @@ pub struct MlpGenerator<B: Backend> {
     layers: Vec<Linear<B>>,
     output: Linear<B>,
     output_activation: OutputActivation,
+    label: Option<LabelEncoder<B>>,
     latent_dim: usize,
     output_dim: usize,
 }
@@ -74,6 +79,9 @@ impl MlpGeneratorConfig {
         for width in &self.hidden {
             nonzero("hidden", *width)?;
         }
+        if let Some(c) = &self.condition {
+            c.validate()?;
+        }
         Ok(())
     }
 
@@ -81,7 +89,7 @@ impl MlpGeneratorConfig {
     pub fn try_init<B: Backend>(&self, device: &B::Device) -> ModelResult<MlpGenerator<B>> {
         self.validate()?;
         let mut layers = Vec::with_capacity(self.hidden.len());
-        let mut d_in = self.latent_dim;
+        let mut d_in = self.latent_dim + self.condition.as_ref().map_or(0, |c| c.dim());
         for &width in &self.hidden {
             layers.push(LinearConfig::new(d_in, width).init(device));
             d_in = width;
@@ -90,6 +98,7 @@ impl MlpGeneratorConfig {
             layers,
             output: LinearConfig::new(d_in, self.output_dim).init(device),
             output_activation: self.output_activation,
+            label: self.condition.as_ref().map(|c| c.init(device)),
             latent_dim: self.latent_dim,
             output_dim: self.output_dim,
         })
@@ -103,13 +112,14 @@ impl MlpGeneratorConfig {
 }
 
 impl<B: Backend> MlpGenerator<B> {
-    /// Maps latent codes to samples.
+    /// Maps latent codes (and labels, for a conditional generator) to samples.
     ///
     /// # Shapes
     /// - `z`: `[batch, latent_dim]`
+    /// - `labels`: `[batch]`, required when the generator is conditional
     /// - output: `[batch, output_dim]`
-    pub fn forward(&self, z: Tensor<B, 2>) -> Tensor<B, 2> {
-        let mut x = z;
+    pub fn forward(&self, z: Tensor<B, 2>, labels: Option<Tensor<B, 1, Int>>) -> Tensor<B, 2> {
+        let mut x = join_label(&self.label, z, labels, "MlpGenerator");
         for layer in &self.layers {
             x = relu(layer.forward(x)); // [batch, width]
         }
@@ -126,8 +136,12 @@ impl<B: Backend> Generator<B> for MlpGenerator<B> {
         vec![self.output_dim]
     }
 
-    fn generate(&self, z: Tensor<B, 2>, _labels: Option<Tensor<B, 1, Int>>) -> Tensor<B, 2> {
-        self.forward(z)
+    fn num_classes(&self) -> Option<usize> {
+        self.label.as_ref().map(|l| l.num_classes())
+    }
+
+    fn generate(&self, z: Tensor<B, 2>, labels: Option<Tensor<B, 1, Int>>) -> Tensor<B, 2> {
+        self.forward(z, labels)
     }
 }
 
@@ -182,6 +196,9 @@ pub struct MlpDiscriminatorConfig {
     /// Dropout probability after each hidden layer.
     #[config(default = 0.5)]
     pub hidden_dropout: f64,
+    /// Class conditioning: the encoded label is joined to the input.
+    #[config(default = "None")]
+    pub condition: Option<ConditionConfig>,
 }
 
 /// A fully connected discriminator producing one logit. Build it with
@@ -192,6 +209,7 @@ pub struct MlpDiscriminator<B: Backend> {
     output: Linear<B>,
     input_dropout: Dropout,
     hidden_dropout: Dropout,
+    label: Option<LabelEncoder<B>>,
     input_dim: usize,
     pieces: usize,
 }
@@ -206,6 +224,9 @@ impl MlpDiscriminatorConfig {
         }
         probability("input_dropout", self.input_dropout)?;
         probability("hidden_dropout", self.hidden_dropout)?;
+        if let Some(c) = &self.condition {
+            c.validate()?;
+        }
         Ok(())
     }
 
@@ -213,7 +234,7 @@ impl MlpDiscriminatorConfig {
     pub fn try_init<B: Backend>(&self, device: &B::Device) -> ModelResult<MlpDiscriminator<B>> {
         self.validate()?;
         let mut layers = Vec::with_capacity(self.hidden.len());
-        let mut d_in = self.input_dim;
+        let mut d_in = self.input_dim + self.condition.as_ref().map_or(0, |c| c.dim());
         for &width in &self.hidden {
             layers.push(Maxout::new(d_in, width, self.pieces, device));
             d_in = width;
@@ -223,6 +244,7 @@ impl MlpDiscriminatorConfig {
             output: LinearConfig::new(d_in, 1).init(device),
             input_dropout: DropoutConfig::new(self.input_dropout).init(),
             hidden_dropout: DropoutConfig::new(self.hidden_dropout).init(),
+            label: self.condition.as_ref().map(|c| c.init(device)),
             input_dim: self.input_dim,
             pieces: self.pieces,
         })
@@ -236,12 +258,14 @@ impl MlpDiscriminatorConfig {
 }
 
 impl<B: Backend> MlpDiscriminator<B> {
-    /// Scores samples with a logit.
+    /// Scores samples (with their labels, for a conditional discriminator) with a logit.
     ///
     /// # Shapes
     /// - `x`: `[batch, input_dim]`
+    /// - `labels`: `[batch]`, required when the discriminator is conditional
     /// - output: `[batch, 1]`
-    pub fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
+    pub fn forward(&self, x: Tensor<B, 2>, labels: Option<Tensor<B, 1, Int>>) -> Tensor<B, 2> {
+        let x = join_label(&self.label, x, labels, "MlpDiscriminator");
         let mut h = self.input_dropout.forward(x);
         for layer in &self.layers {
             h = layer.forward(h); // [batch, units]
@@ -259,16 +283,28 @@ impl<B: Backend> Discriminator<B> for MlpDiscriminator<B> {
         self.input_dim
     }
 
-    fn discriminate(&self, x: Tensor<B, 2>, _labels: Option<Tensor<B, 1, Int>>) -> Tensor<B, 2> {
-        self.forward(x)
+    fn num_classes(&self) -> Option<usize> {
+        self.label.as_ref().map(|l| l.num_classes())
+    }
+
+    fn discriminate(&self, x: Tensor<B, 2>, labels: Option<Tensor<B, 1, Int>>) -> Tensor<B, 2> {
+        self.forward(x, labels)
     }
 }
 
-fn nonzero(field: &'static str, value: usize) -> ModelResult<()> {
-    if value == 0 {
-        Err(ModelError::ZeroSize { field })
-    } else {
-        Ok(())
+/// Joins the encoded labels to `x` along the feature axis when `encoder` is set.
+fn join_label<B: Backend>(
+    encoder: &Option<LabelEncoder<B>>,
+    x: Tensor<B, 2>,
+    labels: Option<Tensor<B, 1, Int>>,
+    model: &'static str,
+) -> Tensor<B, 2> {
+    match encoder {
+        Some(encoder) => {
+            let y = encoder.encode(require_labels(labels, model));
+            Tensor::cat(vec![x, y], 1)
+        }
+        None => x,
     }
 }
 

@@ -1,5 +1,5 @@
-use burn::module::Module;
-use burn::tensor::backend::Backend;
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Int, Tensor};
 
 /// A generator network `G(z)`: maps latent codes to samples.
@@ -16,6 +16,11 @@ pub trait Generator<B: Backend>: Module<B> {
     /// Number of features of one sample (the product of [`Generator::sample_shape`]).
     fn sample_features(&self) -> usize {
         self.sample_shape().iter().product()
+    }
+
+    /// Number of classes for a class-conditional generator (labels are then required).
+    fn num_classes(&self) -> Option<usize> {
+        None
     }
 
     /// Generates a batch of samples.
@@ -40,9 +45,55 @@ pub trait Discriminator<B: Backend>: Module<B> {
     /// - `labels`: `[batch]` class indices for conditional models, ignored otherwise
     /// - output: `[batch, 1]`
     fn discriminate(&self, x: Tensor<B, 2>, labels: Option<Tensor<B, 1, Int>>) -> Tensor<B, 2>;
+
+    /// Number of classes when the discriminator uses labels (as input, by projection or through
+    /// an auxiliary classifier).
+    fn num_classes(&self) -> Option<usize> {
+        None
+    }
+
+    /// Scores a batch and, for discriminators with an auxiliary classifier (ACGAN), returns the
+    /// class logits too.
+    ///
+    /// # Shapes
+    /// - output: `([batch, 1], Some([batch, num_classes]))`
+    fn discriminate_with_aux(
+        &self,
+        x: Tensor<B, 2>,
+        labels: Option<Tensor<B, 1, Int>>,
+    ) -> (Tensor<B, 2>, Option<Tensor<B, 2>>) {
+        (self.discriminate(x, labels), None)
+    }
 }
 
-/// Number of scalar parameters of a module.
-pub fn num_params<B: Backend, M: Module<B>>(module: &M) -> usize {
-    module.num_params()
+/// Number of trainable scalar parameters of a module on an autodiff backend.
+///
+/// Burn's `Module::num_params` also counts module state such as batch norm's running
+/// statistics and spectral norm's `u` vector; this counts only the tensors that receive
+/// gradients.
+pub fn trainable_params<B: AutodiffBackend, M: Module<B>>(module: &M) -> usize {
+    struct Count(usize);
+    impl<B: Backend> ModuleVisitor<B> for Count {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+            let value = param.val();
+            if value.is_require_grad() {
+                self.0 += value.shape().num_elements();
+            }
+        }
+    }
+    let mut count = Count(0);
+    module.visit(&mut count);
+    count.0
+}
+
+/// A one-paragraph description of a model for logs: its structure (Burn's module display) and
+/// its trainable parameter count.
+pub fn summary<B: AutodiffBackend, M: Module<B> + std::fmt::Display>(
+    name: &str,
+    module: &M,
+) -> String {
+    format!(
+        "{name}: {} trainable parameters\n{module}",
+        trainable_params::<B, M>(module)
+    )
 }

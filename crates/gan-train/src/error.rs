@@ -23,6 +23,12 @@ pub enum TrainError {
         /// The expected feature count.
         expected: usize,
     },
+    /// A class-conditional model was given a dataset without labels.
+    #[error("the {model} is class-conditional but the data batches carry no labels")]
+    MissingLabels {
+        /// Which network needs labels.
+        model: &'static str,
+    },
     /// A loss became NaN or infinite.
     #[error("training diverged at step {step}: {loss} loss is {value}")]
     Diverged {

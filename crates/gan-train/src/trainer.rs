@@ -214,6 +214,16 @@ where
 
         for _ in 0..self.config.k {
             let Batch { samples, labels } = data.next_batch(m, &self.device);
+            if labels.is_none() {
+                if self.generator().num_classes().is_some() {
+                    return Err(TrainError::MissingLabels { model: "generator" });
+                }
+                if self.discriminator().num_classes().is_some() {
+                    return Err(TrainError::MissingLabels {
+                        model: "discriminator",
+                    });
+                }
+            }
             let features = samples.dims()[1];
             if features != self.discriminator().input_features() {
                 return Err(TrainError::ShapeMismatch {
