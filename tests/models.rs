@@ -175,7 +175,7 @@ fn conditional_dcgan<B: AutodiffBackend>(device: &B::Device) {
         .with_conditioning(DiscriminatorConditioning::Projection)
         .try_init::<B>(device)
         .unwrap();
-    let same = x.clone().slice([0..1]).repeat_dim(0, 2);
+    let same = x.clone().narrow(0, 0, 1).repeat_dim(0, 2);
     let scores = range_of(d.discriminate(same, Some(labels::<B>(&[0, 5], device))));
     assert!(scores.1 - scores.0 > 1e-6, "projection ignores the label");
 }
