@@ -123,7 +123,26 @@ fn dcgan_shapes_ranges_and_counts<B: AutodiffBackend>(device: &B::Device) {
             "size {size}"
         );
     }
-    // The paper's 64x64 generator: 3.58M parameters with width 64 and z = 100.
+    // The default width (64) and latent size (100) at every image size.
+    for (size, channels) in [(28, 1), (32, 3), (64, 3)] {
+        let g = DcganGeneratorConfig::new()
+            .with_image_size(size)
+            .with_channels(channels)
+            .try_init::<B>(device)
+            .unwrap();
+        let d = DcganDiscriminatorConfig::new()
+            .with_image_size(size)
+            .with_channels(channels)
+            .try_init::<B>(device)
+            .unwrap();
+        let counts = (trainable_params(&g), trainable_params(&d));
+        assert_eq!(
+            counts,
+            dcgan_counts(size, channels, 64, 100),
+            "default size {size}"
+        );
+    }
+    // The 64x64 generator of the DCGAN paper has 3,576,704 parameters.
     assert_eq!(dcgan_counts(64, 3, 64, 100).0, 3_576_704);
 }
 

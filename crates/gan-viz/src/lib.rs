@@ -1,12 +1,15 @@
-//! Pictures of GAN runs written as PNG files: 2-D scatter plots of data against samples.
+//! Pictures of GAN runs written as PNG files: grids of generated images and 2-D scatter plots
+//! of data against samples.
 //!
 //! The crate draws into a plain RGB [`Canvas`] and encodes it with the `png` crate; it has no
 //! dependency on Burn, so callers hand it host-side `f32` slices.
 
 mod canvas;
 mod error;
+mod grid;
 mod scatter;
 
 pub use canvas::{Canvas, Rgb};
 pub use error::{Result, VizError};
+pub use grid::ImageGrid;
 pub use scatter::{ScatterPlot, Series};
