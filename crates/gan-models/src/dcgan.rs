@@ -16,7 +16,7 @@ use burn::tensor::{Distribution, Int, Tensor};
 use crate::condition::{ConditionConfig, LabelEncoder, require_labels};
 use crate::error::{ModelError, Result as ModelResult, nonzero};
 use crate::noise::Prior;
-use crate::spectral::{SpectralNorm, forward_conv};
+use crate::spectral::{SpectralNorm, forward_conv, forward_linear};
 use crate::traits::{Discriminator, Generator};
 
 /// DCGAN's weight initialisation: N(0, 0.02).
@@ -263,17 +263,7 @@ struct DiscConv<B: Backend> {
 
 impl<B: Backend> DiscConv<B> {
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        match &self.sn {
-            None => self.conv.forward(x),
-            Some(sn) => {
-                let w = self.conv.weight.val();
-                let shape = w.dims();
-                let w = sn
-                    .normalize_matrix(w.reshape([shape[0], shape[1] * shape[2] * shape[3]]))
-                    .reshape(shape);
-                forward_conv(&self.conv, w, x)
-            }
-        }
+        forward_conv(&self.conv, self.sn.as_ref(), x)
     }
 }
 
@@ -295,17 +285,7 @@ impl<B: Backend> DiscLinear<B> {
     }
 
     fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
-        match &self.sn {
-            None => self.linear.forward(x),
-            Some(sn) => {
-                let w = sn.normalize_matrix(self.linear.weight.val().transpose());
-                burn::tensor::module::linear(
-                    x,
-                    w.transpose(),
-                    self.linear.bias.as_ref().map(|b| b.val()),
-                )
-            }
-        }
+        forward_linear(&self.linear, self.sn.as_ref(), x)
     }
 }
 

@@ -39,6 +39,21 @@ impl<B: Backend> SpectralNorm<B> {
         w / sigma.unsqueeze::<2>()
     }
 
+    /// Normalises a convolution kernel `[channels_out, channels_in / groups, kh, kw]`, viewed
+    /// as the matrix `[channels_out, channels_in / groups * kh * kw]`.
+    pub fn normalize_kernel(&self, w: Tensor<B, 4>) -> Tensor<B, 4> {
+        let shape = w.dims();
+        let cols = shape[1] * shape[2] * shape[3];
+        self.normalize_matrix(w.reshape([shape[0], cols]))
+            .reshape(shape)
+    }
+
+    /// Normalises a Burn linear weight, stored `[d_input, d_output]`, as the matrix
+    /// `[d_output, d_input]`.
+    pub fn normalize_linear(&self, w: Tensor<B, 2>) -> Tensor<B, 2> {
+        self.normalize_matrix(w.transpose()).transpose()
+    }
+
     /// Runs `iterations` power iterations from the stored `u` without storing the result and
     /// returns `(sigma, u)`.
     ///
@@ -102,15 +117,15 @@ impl<B: Backend> SnLinear<B> {
     /// The normalised weight in matrix form `[d_output, d_input]`.
     pub fn normalized_weight(&self) -> Tensor<B, 2> {
         self.sn
-            .normalize_matrix(self.inner.weight.val().transpose())
+            .normalize_linear(self.inner.weight.val())
+            .transpose()
     }
 
     /// # Shapes
     /// - `x`: `[batch, d_input]`
     /// - output: `[batch, d_output]`
     pub fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
-        let w = self.normalized_weight().transpose(); // [d_input, d_output]
-        linear(x, w, self.inner.bias.as_ref().map(|b| b.val()))
+        forward_linear(&self.inner, Some(&self.sn), x)
     }
 }
 
@@ -134,32 +149,46 @@ impl<B: Backend> SnConv2d<B> {
 
     /// The normalised kernel, `[channels_out, channels_in / groups, kh, kw]`.
     pub fn normalized_weight(&self) -> Tensor<B, 4> {
-        let w = self.inner.weight.val();
-        let shape = w.dims();
-        let rows = shape[0];
-        let cols = shape[1] * shape[2] * shape[3];
-        self.sn
-            .normalize_matrix(w.reshape([rows, cols]))
-            .reshape(shape)
+        self.sn.normalize_kernel(self.inner.weight.val())
     }
 
     /// # Shapes
     /// - `x`: `[batch, channels_in, height, width]`
     /// - output: `[batch, channels_out, height_out, width_out]`
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        forward_conv(&self.inner, self.normalized_weight(), x)
+        forward_conv(&self.inner, Some(&self.sn), x)
     }
 }
 
-/// Applies `conv`'s geometry (stride, padding, dilation, groups, bias) with another kernel.
+/// `layer`'s forward pass, with its weight spectrally normalised by `sn` when given.
+pub(crate) fn forward_linear<B: Backend>(
+    layer: &Linear<B>,
+    sn: Option<&SpectralNorm<B>>,
+    x: Tensor<B, 2>,
+) -> Tensor<B, 2> {
+    match sn {
+        None => layer.forward(x),
+        Some(sn) => linear(
+            x,
+            sn.normalize_linear(layer.weight.val()),
+            layer.bias.as_ref().map(|b| b.val()),
+        ),
+    }
+}
+
+/// `conv`'s forward pass, with its kernel spectrally normalised by `sn` when given.
 ///
 /// `Same` padding is computed as PyTorch does for odd kernels (`dilation * (k - 1) / 2` on each
 /// side, the extra pixel at the bottom/right when the total is odd).
 pub(crate) fn forward_conv<B: Backend>(
     conv: &Conv2d<B>,
-    weight: Tensor<B, 4>,
+    sn: Option<&SpectralNorm<B>>,
     x: Tensor<B, 4>,
 ) -> Tensor<B, 4> {
+    let Some(sn) = sn else {
+        return conv.forward(x);
+    };
+    let weight = sn.normalize_kernel(conv.weight.val());
     let ((top, bottom), (left, right)) = match conv.padding {
         PaddingConfig2d::Valid => ((0, 0), (0, 0)),
         PaddingConfig2d::Explicit(top, left, bottom, right) => ((top, bottom), (left, right)),
