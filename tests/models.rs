@@ -346,7 +346,59 @@ fn interpolation<B: AutodiffBackend>(device: &B::Device) {
     assert!(common::max_abs_diff(&mid[4..8], &[1.5, 2.5, 0.0, 2.0]) < 1e-6);
 }
 
+/// `try_init` returns the specific typed error for each invalid config, before allocating.
+fn invalid_configs_are_typed_errors<B: AutodiffBackend>(device: &B::Device) {
+    use gan::models::ModelError;
+    let err = |r: Result<(), ModelError>| r.unwrap_err();
+    let g = |c: DcganGeneratorConfig| err(c.try_init::<B>(device).map(|_| ()));
+    let d = |c: DcganDiscriminatorConfig| err(c.try_init::<B>(device).map(|_| ()));
+    assert_eq!(
+        g(DcganGeneratorConfig::new().with_image_size(48)),
+        ModelError::UnsupportedImageSize { size: 48 }
+    );
+    assert_eq!(
+        d(DcganDiscriminatorConfig::new().with_image_size(100)),
+        ModelError::UnsupportedImageSize { size: 100 }
+    );
+    assert_eq!(
+        g(DcganGeneratorConfig::new().with_width(0)),
+        ModelError::ZeroSize { field: "width" }
+    );
+    assert_eq!(
+        d(
+            DcganDiscriminatorConfig::new()
+                .with_conditioning(DiscriminatorConditioning::Projection)
+        ),
+        ModelError::MissingClasses {
+            feature: "conditioning"
+        }
+    );
+    assert_eq!(
+        err(MlpGeneratorConfig::new()
+            .with_condition(Some(ConditionConfig::new(0)))
+            .try_init::<B>(device)
+            .map(|_| ())),
+        ModelError::TooFewClasses { num_classes: 0 }
+    );
+    assert_eq!(
+        err(MlpDiscriminatorConfig::new()
+            .with_input_dropout(1.5)
+            .try_init::<B>(device)
+            .map(|_| ())),
+        ModelError::InvalidDropout {
+            field: "input_dropout",
+            value: 1.5
+        }
+    );
+    let message = g(DcganGeneratorConfig::new().with_image_size(48)).to_string();
+    assert!(
+        message.contains("48x48") && message.contains("28, 32 and 64"),
+        "{message}"
+    );
+}
+
 backend_tests!(
+    invalid_configs_are_typed_errors,
     mlp_shapes_ranges_and_counts,
     dcgan_shapes_ranges_and_counts,
     conditional_dcgan,
