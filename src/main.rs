@@ -39,15 +39,6 @@ enum DatasetArg {
 }
 
 impl DatasetArg {
-    fn name(self) -> &'static str {
-        match self {
-            DatasetArg::Ring8 => "ring8",
-            DatasetArg::Grid25 => "grid25",
-            DatasetArg::Moons => "moons",
-            DatasetArg::Spiral => "spiral",
-        }
-    }
-
     fn distribution(self) -> Toy2d {
         match self {
             DatasetArg::Ring8 => Toy2d::ring8(),
@@ -147,9 +138,7 @@ fn train(args: TrainArgs) -> Result<()> {
             feature: "flex",
         })?,
     };
-    let dataset_name = args
-        .dataset
-        .map_or_else(|| dataset_label(&config.dataset), |d| d.name());
+    let dataset_name = dataset_label(&config.dataset);
     let dir = args.out.unwrap_or_else(|| {
         PathBuf::from("runs").join(format!("{dataset_name}-mlp-{}", utc_stamp()))
     });
@@ -171,12 +160,13 @@ fn train(args: TrainArgs) -> Result<()> {
     Ok(())
 }
 
-fn dataset_label(dist: &Toy2d) -> &'static str {
+/// The dataset's name in run directories and messages: `ring8`, `grid25`, `moons`, `spiral`.
+fn dataset_label(dist: &Toy2d) -> String {
     match dist {
-        Toy2d::Ring(_) => "ring",
-        Toy2d::Grid(_) => "grid",
-        Toy2d::Moons(_) => "moons",
-        Toy2d::Spiral(_) => "spiral",
+        Toy2d::Ring(c) => format!("ring{}", c.modes),
+        Toy2d::Grid(c) => format!("grid{}", c.side * c.side),
+        Toy2d::Moons(_) => "moons".into(),
+        Toy2d::Spiral(_) => "spiral".into(),
     }
 }
 

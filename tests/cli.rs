@@ -53,7 +53,10 @@ fn train_on_every_compiled_backend() {
         );
         let stdout = text(&o.stdout);
         assert_eq!(stdout.lines().last(), Some(out_str), "{stdout}");
-        assert!(stdout.contains(&format!("on {backend}")), "{stdout}");
+        assert!(
+            stdout.contains(&format!("trained ring8 on {backend}")),
+            "{stdout}"
+        );
         assert_png(&out.join("samples.png"));
         assert!(out.join("config.json").is_file());
     }
