@@ -62,28 +62,20 @@ impl<B: Backend> SpectralNorm<B> {
     /// - output: `([1], [rows])`
     pub fn estimate(&self, w: Tensor<B, 2>, iterations: usize) -> (Tensor<B, 1>, Tensor<B, 1>) {
         let wd = w.clone().detach();
-        let mut u = self.u.value().detach();
-        let mut v = normalize(
-            wd.clone()
-                .transpose()
-                .matmul(u.clone().unsqueeze_dim(1))
-                .squeeze_dim(1),
-            self.eps,
-        );
-        for i in 0..iterations.max(1) {
-            if i > 0 {
-                v = normalize(
-                    wd.clone()
-                        .transpose()
-                        .matmul(u.clone().unsqueeze_dim(1))
-                        .squeeze_dim(1),
-                    self.eps,
-                );
-            }
-            u = normalize(
+        let wt = wd.clone().transpose();
+        let eps = self.eps;
+        // One power iteration: v = W^T u / |W^T u|, then u = W v / |W v|.
+        let step = |u: Tensor<B, 1>| {
+            let v = normalize(wt.clone().matmul(u.unsqueeze_dim(1)).squeeze_dim(1), eps);
+            let u = normalize(
                 wd.clone().matmul(v.clone().unsqueeze_dim(1)).squeeze_dim(1),
-                self.eps,
+                eps,
             );
+            (u, v)
+        };
+        let (mut u, mut v) = step(self.u.value().detach());
+        for _ in 1..iterations {
+            (u, v) = step(u);
         }
         let wv = w.matmul(v.unsqueeze_dim(1)).squeeze_dim::<1>(1); // [rows]
         let sigma = (u.clone() * wv).sum(); // [1]
