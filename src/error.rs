@@ -31,6 +31,15 @@ pub enum GanError {
         #[source]
         source: std::io::Error,
     },
+    /// `--resume` with a config that differs from the run's saved one (beyond the iteration
+    /// count).
+    #[error(
+        "cannot resume: the run's {path} differs from the requested config (only the number of iterations may change)"
+    )]
+    ResumeConfig {
+        /// The run's saved config.
+        path: PathBuf,
+    },
     /// A JSON config file could not be read or parsed.
     #[error("cannot load config {path}: {source}")]
     Config {

@@ -8,7 +8,8 @@ use burn::tensor::backend::AutodiffBackend;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gan::backend::{BackendKind, BackendTask, DeviceChoice, run_on};
 use gan::data::Toy2d;
-use gan::toy::{Progress, ToyRunConfig, ToyRunReport, run_toy};
+use gan::toy::{ToyRunConfig, ToyRunReport, run_toy};
+use gan::train::{Metrics, Observer, TrainConfig};
 use gan::{GanError, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -78,9 +79,69 @@ struct TrainArgs {
     /// Run directory (default: runs/<dataset>-mlp-<UTC time>).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Continue the run in this directory from its newest checkpoint (its config.json is the
+    /// base config; only --steps may change it).
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["out", "config"])]
+    resume: Option<PathBuf>,
+    /// The adversarial loss.
+    #[arg(long, value_enum)]
+    loss: Option<LossArg>,
+    /// Write a checkpoint every N iterations (0: only at the end).
+    #[arg(long, value_name = "N")]
+    checkpoint_every: Option<usize>,
+    /// Draw samples every N iterations (0: only at the end).
+    #[arg(long, value_name = "N")]
+    sample_every: Option<usize>,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum LossArg {
+    /// The 2014 minimax game (saturating generator loss).
+    Minimax,
+    /// Non-saturating: G maximises log D(G(z)).
+    NonSaturating,
+    /// Least squares (LSGAN).
+    LeastSquares,
+    /// Wasserstein with weight clipping at 0.01 and RMSProp (WGAN).
+    Wgan,
+    /// Wasserstein with gradient penalty, lambda 10, Adam (0, 0.9) (WGAN-GP).
+    WganGp,
+    /// Hinge.
+    Hinge,
+}
+
+impl LossArg {
+    fn apply(self, training: &mut TrainConfig) {
+        use gan::train::{AdamParams, GanLoss, GradientPenalty, OptimizerConfig, RmsPropParams};
+        training.weight_clip = None;
+        training.penalty = None;
+        training.loss = match self {
+            LossArg::Minimax => GanLoss::Minimax,
+            LossArg::NonSaturating => GanLoss::NonSaturating,
+            LossArg::LeastSquares => GanLoss::LeastSquares,
+            LossArg::Hinge => GanLoss::Hinge,
+            LossArg::Wgan => {
+                training.weight_clip = Some(0.01);
+                training.g_optimizer = OptimizerConfig::RmsProp(RmsPropParams::new());
+                training.d_optimizer = OptimizerConfig::RmsProp(RmsPropParams::new());
+                training.g_lr = 5e-5;
+                training.d_lr = 5e-5;
+                training.k = 5;
+                GanLoss::Wasserstein
+            }
+            LossArg::WganGp => {
+                training.penalty = Some(GradientPenalty::wgan_gp());
+                let adam = OptimizerConfig::Adam(AdamParams::new().with_beta_1(0.0).with_beta_2(0.9));
+                training.g_optimizer = adam.clone();
+                training.d_optimizer = adam;
+                training.k = 5;
+                GanLoss::Wasserstein
+            }
+        };
+    }
 }
 
 fn parse_backend(s: &str) -> std::result::Result<BackendKind, String> {
@@ -109,18 +170,32 @@ fn main() -> ExitCode {
 }
 
 fn train(args: TrainArgs) -> Result<()> {
-    let mut config = match &args.config {
+    let base = args
+        .resume
+        .as_ref()
+        .map(|dir| dir.join("config.json"))
+        .or(args.config.clone());
+    let mut config = match &base {
         Some(path) => ToyRunConfig::load(path).map_err(|source| GanError::Config {
             path: path.clone(),
             source,
         })?,
         None => ToyRunConfig::new(),
     };
+    if let Some(loss) = args.loss {
+        loss.apply(&mut config.training);
+    }
+    if let Some(n) = args.checkpoint_every {
+        config.run.checkpoint_every = n;
+    }
+    if let Some(n) = args.sample_every {
+        config.run.sample_every = n;
+    }
     if let Some(dataset) = args.dataset {
         config.dataset = dataset.distribution();
     }
     if let Some(steps) = args.steps {
-        config.steps = steps;
+        config.training.iterations = steps;
     }
     if let Some(k) = args.k {
         config.training.k = k;
@@ -139,7 +214,8 @@ fn train(args: TrainArgs) -> Result<()> {
         })?,
     };
     let dataset_name = dataset_label(&config.dataset);
-    let dir = args.out.unwrap_or_else(|| {
+    let resume = args.resume.is_some();
+    let dir = args.resume.or(args.out).unwrap_or_else(|| {
         PathBuf::from("runs").join(format!("{dataset_name}-mlp-{}", utc_stamp()))
     });
 
@@ -147,15 +223,24 @@ fn train(args: TrainArgs) -> Result<()> {
         config,
         dir,
         quiet: args.quiet,
+        resume,
     };
     let report = run_on(backend, args.device, task)??;
-    let [d_loss, g_loss, d_real, d_fake] = report.final_losses;
-    println!(
-        "trained {dataset_name} on {backend} in {:.1} s: loss D {d_loss:.4}, G {g_loss:.4}, \
-         D(x) {d_real:.3}, D(G(z)) {d_fake:.3}",
-        report.seconds
-    );
+    let from = if report.started_at > 0 {
+        format!(" (resumed at iteration {})", report.started_at)
+    } else {
+        String::new()
+    };
+    match &report.last {
+        Some(m) => println!(
+            "trained {dataset_name} on {backend} in {:.1} s{from}: loss D {:.4}, G {:.4}, \
+             D(x) {:.3}, D(G(z)) {:.3}",
+            report.seconds, m.d_loss, m.g_loss, m.d_real, m.d_fake
+        ),
+        None => println!("{dataset_name}: nothing left to train{from}"),
+    }
     println!("samples: {}", report.dir.join("samples.png").display());
+    println!("loss curve: {}", report.dir.join("loss_curve.png").display());
     println!("{}", report.dir.display());
     Ok(())
 }
@@ -174,14 +259,21 @@ struct ToyTask {
     config: ToyRunConfig,
     dir: PathBuf,
     quiet: bool,
+    resume: bool,
 }
 
 impl BackendTask for ToyTask {
     type Output = Result<ToyRunReport>;
 
     fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output {
-        let mut bar = Bar::new(self.config.steps as u64, self.quiet);
-        run_toy::<B>(&self.config, Path::new(&self.dir), &device, &mut bar)
+        let mut bar = Bar::new(self.quiet);
+        run_toy::<B>(
+            &self.config,
+            Path::new(&self.dir),
+            &device,
+            self.resume,
+            &mut [&mut bar],
+        )
     }
 }
 
@@ -189,11 +281,11 @@ impl BackendTask for ToyTask {
 struct Bar(ProgressBar);
 
 impl Bar {
-    fn new(len: u64, quiet: bool) -> Self {
+    fn new(quiet: bool) -> Self {
         let bar = if quiet {
             ProgressBar::hidden()
         } else {
-            ProgressBar::new(len)
+            ProgressBar::new(0)
         };
         bar.set_style(
             ProgressStyle::with_template(
@@ -205,14 +297,29 @@ impl Bar {
     }
 }
 
-impl Progress for Bar {
-    fn update(&mut self, iteration: usize, [d, g, dx, dgz]: [f32; 4]) {
-        self.0.set_position(iteration as u64);
-        self.0
-            .set_message(format!("D {d:.3} G {g:.3} D(x) {dx:.2} D(G(z)) {dgz:.2}"));
+impl Observer for Bar {
+    fn on_start(&mut self, first: usize, total: usize) {
+        self.0.set_length(total as u64);
+        self.0.set_position(first as u64);
+        self.0.reset_eta();
     }
 
-    fn finish(&mut self) {
+    fn on_iteration(&mut self, iteration: usize) {
+        self.0.set_position(iteration as u64);
+    }
+
+    fn on_metrics(&mut self, m: &Metrics) {
+        self.0.set_message(format!(
+            "D {:.3} G {:.3} D(x) {:.2} D(G(z)) {:.2}",
+            m.d_loss, m.g_loss, m.d_real, m.d_fake
+        ));
+    }
+
+    fn on_checkpoint(&mut self, iteration: usize, _: &Path) {
+        self.0.println(format!("checkpoint at iteration {iteration}"));
+    }
+
+    fn on_finish(&mut self) {
         self.0.finish();
     }
 }

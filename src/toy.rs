@@ -2,19 +2,19 @@
 //! the command line's default job and by the cross-backend tests.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use burn::config::Config;
 use burn::tensor::backend::AutodiffBackend;
 use gan_data::{Toy2d, ToySampler};
-use gan_models::{MlpDiscriminatorConfig, MlpGeneratorConfig, OutputActivation, Prior};
-use gan_train::{OptimizerConfig, TrainConfig, Trainer};
-use gan_viz::{Rgb, ScatterPlot};
+use gan_models::{Generator, MlpDiscriminatorConfig, MlpGeneratorConfig, OutputActivation, Prior};
+use gan_train::{
+    Metrics, Observer, OptimizerConfig, RunConfig, RunDir, SampleView, TrainConfig, Trainer, fit,
+};
 
 use crate::error::{GanError, Result as GanResult};
 
 /// Everything that defines a toy run; saved as `config.json` in the run directory.
-#[derive(Config, Debug)]
+#[derive(Config, Debug, PartialEq)]
 pub struct ToyRunConfig {
     /// The data distribution.
     #[config(default = "Toy2d::ring8()")]
@@ -28,13 +28,10 @@ pub struct ToyRunConfig {
     /// Training hyper-parameters.
     #[config(default = "ToyRunConfig::default_training()")]
     pub training: TrainConfig,
-    /// Number of iterations of Algorithm 1.
-    #[config(default = 2000)]
-    pub steps: usize,
-    /// Read losses back to the host every this many iterations (for the progress bar).
-    #[config(default = 50)]
-    pub log_every: usize,
-    /// Number of generated points drawn in the final scatter plot.
+    /// Logging, sample pictures and checkpoints.
+    #[config(default = "ToyRunConfig::default_run()")]
+    pub run: RunConfig,
+    /// Number of real points drawn under the samples in scatter plots.
     #[config(default = 2000)]
     pub plot_samples: usize,
     /// Seed for the weights, the data and the noise.
@@ -63,9 +60,16 @@ impl ToyRunConfig {
             .with_hidden_dropout(0.0)
     }
 
-    /// Adam at 1e-3 with beta_1 = 0.5, minibatches of 256, the non-saturating loss.
+    /// Log every 50 iterations, draw 2000 samples every 500, checkpoint every 1000.
+    pub fn default_run() -> RunConfig {
+        RunConfig::new().with_samples(2000)
+    }
+
+    /// 2000 iterations of Adam at 1e-3 with beta_1 = 0.5, minibatches of 256, the
+    /// non-saturating loss.
     pub fn default_training() -> TrainConfig {
         TrainConfig::new()
+            .with_iterations(2000)
             .with_batch_size(256)
             .with_g_lr(1e-3)
             .with_d_lr(1e-3)
@@ -79,43 +83,44 @@ impl ToyRunConfig {
 pub struct ToyRunReport {
     /// The run directory.
     pub dir: PathBuf,
-    /// `[d_loss, g_loss, D(x), D(G(z))]` at the last iteration.
-    pub final_losses: [f32; 4],
-    /// Generated points (flat `[x0, y0, ...]`) drawn for the plot.
+    /// The metrics of the last logged iteration.
+    pub last: Option<Metrics>,
+    /// Generated points (flat `[x0, y0, ...]`) from the inference generator.
     pub samples: Vec<f32>,
-    /// Wall-clock seconds spent training.
+    /// Wall-clock seconds spent training in this process.
     pub seconds: f64,
+    /// The iteration training started from (non-zero when resumed).
+    pub started_at: usize,
 }
 
-/// Observes a toy run's progress.
-pub trait Progress {
-    /// Called after each logged iteration with `[d_loss, g_loss, D(x), D(G(z))]`.
-    fn update(&mut self, iteration: usize, losses: [f32; 4]);
-    /// Called once when training ends.
-    fn finish(&mut self) {}
-}
-
-/// A [`Progress`] that reports nothing.
-pub struct Quiet;
-
-impl Progress for Quiet {
-    fn update(&mut self, _: usize, _: [f32; 4]) {}
-}
-
-/// Trains on backend `B` and writes `config.json` and `samples.png` into `dir`.
+/// Trains on backend `B`, writing `config.json`, `metrics.jsonl`, sample plots, the loss curve
+/// and checkpoints into `dir` (see [`gan_train::run`]). With `resume`, continues from the
+/// newest checkpoint in `dir`.
 pub fn run_toy<B: AutodiffBackend>(
     config: &ToyRunConfig,
     dir: &Path,
     device: &B::Device,
-    progress: &mut dyn Progress,
+    resume: bool,
+    observers: &mut [&mut dyn Observer],
 ) -> GanResult<ToyRunReport> {
     config.dataset.validate()?;
+    config.run.validate()?;
     std::fs::create_dir_all(dir).map_err(|source| GanError::Io {
         action: "cannot create run directory",
         path: dir.to_path_buf(),
         source,
     })?;
     let config_path = dir.join("config.json");
+    if resume && config_path.is_file() {
+        let mut saved = ToyRunConfig::load(&config_path).map_err(|source| GanError::Config {
+            path: config_path.clone(),
+            source,
+        })?;
+        saved.training.iterations = config.training.iterations;
+        if saved != *config {
+            return Err(GanError::ResumeConfig { path: config_path });
+        }
+    }
     config.save(&config_path).map_err(|source| GanError::Io {
         action: "cannot write",
         path: config_path.clone(),
@@ -134,47 +139,39 @@ pub fn run_toy<B: AutodiffBackend>(
         device.clone(),
     )?;
     let mut data = ToySampler::new(config.dataset.clone(), config.seed.wrapping_add(1))?;
-
-    let start = Instant::now();
-    let mut last = [f32::NAN; 4];
-    for iteration in 1..=config.steps {
-        let losses = trainer.step(&mut data)?;
-        if iteration % config.log_every.max(1) == 0 || iteration == config.steps {
-            last = losses.to_host();
-            for (name, value) in [("discriminator", last[0]), ("generator", last[1])] {
-                if !value.is_finite() {
-                    return Err(gan_train::TrainError::Diverged {
-                        step: iteration,
-                        loss: name,
-                        value,
-                    }
-                    .into());
-                }
-            }
-            progress.update(iteration, last);
-        }
-    }
-    progress.finish();
-    let seconds = start.elapsed().as_secs_f64();
-
-    let samples = trainer
-        .sample(config.plot_samples)
-        .into_data()
-        .iter::<f32>()
-        .collect::<Vec<_>>();
-    let real = config.dataset.sample_points(
+    let reference = config.dataset.sample_points(
         config.plot_samples,
         &mut gan_models::rng_from_seed(config.seed.wrapping_add(2)),
     );
-    ScatterPlot::new(512, config.dataset.extent())
-        .with_series(real, Rgb(120, 120, 120), 1.5, 0.5)
-        .with_series(samples.clone(), Rgb(214, 39, 40), 1.5, 0.6)
-        .save_png(dir.join("samples.png"))?;
-
+    let view = SampleView::Scatter {
+        range: config.dataset.extent(),
+        reference,
+    };
+    let summary = fit(
+        &mut trainer,
+        &mut data,
+        &RunDir::new(dir),
+        &config.run,
+        &view,
+        resume,
+        observers,
+    )?;
+    let z = trainer.prior().fixed::<B::InnerBackend>(
+        config.run.samples,
+        trainer.generator().latent_dim(),
+        config.run.sample_seed,
+        device,
+    );
+    let samples = trainer
+        .generate(z, None)
+        .into_data()
+        .iter::<f32>()
+        .collect::<Vec<_>>();
     Ok(ToyRunReport {
         dir: dir.to_path_buf(),
-        final_losses: last,
+        last: summary.last,
         samples,
-        seconds,
+        seconds: summary.seconds,
+        started_at: summary.started_at,
     })
 }

@@ -6,7 +6,8 @@ use burn::config::Config;
 use burn::tensor::backend::AutodiffBackend;
 use gan::data::{Toy2d, ToySampler};
 use gan::models::{MlpDiscriminatorConfig, MlpGeneratorConfig, OutputActivation, Prior};
-use gan::toy::{Quiet, ToyRunConfig, run_toy};
+use gan::toy::{ToyRunConfig, run_toy};
+use gan::train::{RunConfig, RunDir};
 use gan::train::{GanLoss, TrainConfig, Trainer};
 
 use common::{max_abs_diff, param_values};
@@ -58,8 +59,9 @@ fn tiny_mlp_gan_trains<B: AutodiffBackend>(device: &B::Device) {
         let mut data = ToySampler::new(Toy2d::ring8(), 7).unwrap();
         for _ in 0..5 {
             let losses = trainer.step(&mut data).unwrap().to_host();
-            assert!(losses.iter().all(|v| v.is_finite()), "{loss:?}: {losses:?}");
-            assert!((0.0..=1.0).contains(&losses[2]), "D(x) = {}", losses[2]);
+            assert_eq!(losses.non_finite(), None, "{loss:?}: {losses:?}");
+            assert!((0.0..=1.0).contains(&losses.d_real), "D(x) = {}", losses.d_real);
+            assert!((0.0..=1.0).contains(&losses.d_fake), "D(G(z)) = {}", losses.d_fake);
         }
         assert_eq!(trainer.iteration(), 5);
         let samples = trainer.sample(10);
@@ -81,21 +83,39 @@ fn tiny_mlp_gan_trains<B: AutodiffBackend>(device: &B::Device) {
     }
 }
 
-/// The full toy run writes its config and a PNG scatter plot.
-fn toy_run_writes_png<B: AutodiffBackend>(device: &B::Device) {
+/// The full toy run writes its config, metrics, PNG pictures and a checkpoint.
+fn toy_run_writes_run_directory<B: AutodiffBackend>(device: &B::Device) {
     let dir = tempfile::tempdir().unwrap();
-    let config = ToyRunConfig::new()
-        .with_steps(10)
+    let mut config = ToyRunConfig::new().with_plot_samples(100);
+    config.training.iterations = 10;
+    config.run = RunConfig::new()
         .with_log_every(5)
-        .with_plot_samples(100);
-    let report = run_toy::<B>(&config, dir.path(), device, &mut Quiet).unwrap();
-    assert!(report.final_losses.iter().all(|v| v.is_finite()));
+        .with_sample_every(5)
+        .with_samples(100);
+    let report = run_toy::<B>(&config, dir.path(), device, false, &mut []).unwrap();
+    let last = report.last.expect("a final metrics line");
+    assert_eq!(last.step, 10);
+    assert!(last.d_loss.is_finite() && last.g_loss.is_finite());
+    assert!(last.g_grad_norm > 0.0 && last.d_grad_norm > 0.0, "{last:?}");
     assert_eq!(report.samples.len(), 200);
-    let png = std::fs::read(dir.path().join("samples.png")).unwrap();
-    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    for png in [
+        "samples.png",
+        "loss_curve.png",
+        "samples/step-00000005.png",
+        "samples/step-00000010.png",
+    ] {
+        let bytes = std::fs::read(dir.path().join(png)).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{png}");
+    }
+    let run = RunDir::new(dir.path());
+    let steps: Vec<usize> = run.read_metrics().unwrap().iter().map(|m| m.step).collect();
+    assert_eq!(steps, [5, 10]);
+    assert_eq!(
+        run.latest_checkpoint().unwrap(),
+        run.checkpoints().join("step-00000010")
+    );
     let saved = ToyRunConfig::load(dir.path().join("config.json")).unwrap();
-    assert_eq!(saved.steps, 10);
-    assert_eq!(saved.dataset, Toy2d::ring8());
+    assert_eq!(saved, config);
 }
 
-backend_tests!(tiny_mlp_gan_trains, toy_run_writes_png);
+backend_tests!(tiny_mlp_gan_trains, toy_run_writes_run_directory);

@@ -67,11 +67,9 @@ fn train_on_every_compiled_backend() {
 fn config_file_then_flags() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("c.json");
-    gan::toy::ToyRunConfig::new()
-        .with_steps(3)
-        .with_seed(11)
-        .save(&config)
-        .unwrap();
+    let mut base = gan::toy::ToyRunConfig::new().with_seed(11);
+    base.training.iterations = 3;
+    base.save(&config).unwrap();
     let out = dir.path().join("run");
     let o = gan(&[
         "train",
@@ -85,7 +83,7 @@ fn config_file_then_flags() {
     ]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let saved = gan::toy::ToyRunConfig::load(out.join("config.json")).unwrap();
-    assert_eq!(saved.steps, 3);
+    assert_eq!(saved.training.iterations, 3);
     assert_eq!(saved.seed, 11);
     assert_eq!(saved.dataset, gan::data::Toy2d::grid25());
 }

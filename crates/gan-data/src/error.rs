@@ -13,6 +13,9 @@ pub enum DataError {
         /// What the field accepts.
         expected: &'static str,
     },
+    /// A saved sampler state (from a checkpoint) that this source cannot restore.
+    #[error("cannot restore the data source's state: {0}")]
+    InvalidState(String),
 }
 
 /// Result alias for this crate.

@@ -35,6 +35,20 @@ pub trait BatchSource<B: Backend> {
 
     /// Draws the next minibatch of `m` examples onto `device`.
     fn next_batch(&mut self, m: usize, device: &B::Device) -> Batch<B>;
+
+    /// The source's position (its RNG, epoch and cursor) as JSON, so that a checkpoint can
+    /// resume the exact sequence of minibatches. `None` for sources that cannot save it.
+    fn state(&self) -> Option<serde_json::Value> {
+        None
+    }
+
+    /// Restores a position saved by [`BatchSource::state`].
+    fn restore_state(&mut self, state: &serde_json::Value) -> crate::Result<()> {
+        let _ = state;
+        Err(crate::DataError::InvalidState(
+            "this data source does not support saved states".into(),
+        ))
+    }
 }
 
 /// Draws minibatches from a [`Toy2d`] distribution with its own seeded RNG.
@@ -70,5 +84,15 @@ impl<B: Backend> BatchSource<B> for ToySampler {
             samples: self.dist.sample(m, &mut self.rng, device),
             labels: None,
         }
+    }
+
+    fn state(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(&self.rng).ok()
+    }
+
+    fn restore_state(&mut self, state: &serde_json::Value) -> crate::Result<()> {
+        self.rng = serde_json::from_value(state.clone())
+            .map_err(|e| crate::DataError::InvalidState(format!("toy sampler RNG: {e}")))?;
+        Ok(())
     }
 }

@@ -323,14 +323,17 @@ impl DcganDiscriminatorConfig {
 
     /// Number of features of the flattened last feature map.
     pub fn feature_dim(&self) -> ModelResult<usize> {
-        let layout = self.validate()?;
-        Ok(layout.channels(self.width, layout.stages - 1) * layout.base * layout.base)
+        Ok(self.features(self.validate()?))
+    }
+
+    fn features(&self, layout: DcganLayout) -> usize {
+        layout.channels(self.width, layout.stages - 1) * layout.base * layout.base
     }
 
     /// Validates the config and builds the discriminator on `device`.
     pub fn try_init<B: Backend>(&self, device: &B::Device) -> ModelResult<DcganDiscriminator<B>> {
         let layout = self.validate()?;
-        let features = self.feature_dim()?;
+        let features = self.features(layout);
         let input_label = self
             .condition
             .as_ref()

@@ -38,7 +38,7 @@ impl OutputActivation {
 ///
 /// The defaults are the 2014 paper's MNIST generator: 100-d uniform noise, two hidden layers of
 /// 1200 rectified units, 784 sigmoid outputs.
-#[derive(Config, Debug)]
+#[derive(Config, Debug, PartialEq)]
 pub struct MlpGeneratorConfig {
     /// Dimension of the latent code.
     #[config(default = 100)]
@@ -179,7 +179,7 @@ impl<B: Backend> Maxout<B> {
 /// The defaults are the 2014 paper's MNIST discriminator: two maxout layers of 240 units with 5
 /// pieces, dropout 0.2 on the input and 0.5 on hidden layers, one logit out. With `pieces = 1`
 /// the hidden layers are plain linear layers followed by LeakyReLU(0.2).
-#[derive(Config, Debug)]
+#[derive(Config, Debug, PartialEq)]
 pub struct MlpDiscriminatorConfig {
     /// Number of input features per sample.
     #[config(default = 784)]

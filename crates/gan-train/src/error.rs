@@ -1,7 +1,60 @@
+use std::path::PathBuf;
+
 use thiserror::Error;
 
+/// Errors raised while writing or reading a checkpoint.
+#[derive(Debug, Error)]
+pub enum CheckpointError {
+    /// A file or directory could not be read or written.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A checkpoint file is truncated or not in the expected format.
+    #[error("checkpoint file {path} is unreadable: {reason}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The weights in a checkpoint do not fit the model being restored.
+    #[error(
+        "checkpoint file {path} was saved from a different architecture: {details}"
+    )]
+    Architecture {
+        /// The weights file.
+        path: PathBuf,
+        /// Missing, unexpected or mis-shaped tensors.
+        details: String,
+    },
+    /// The checkpoint was written with another training configuration.
+    #[error(
+        "checkpoint {path} was trained with `{field}` = {saved}, but the current config has {current}"
+    )]
+    ConfigMismatch {
+        /// The checkpoint's state file.
+        path: PathBuf,
+        /// The config field that differs.
+        field: String,
+        /// The saved value.
+        saved: String,
+        /// The current value.
+        current: String,
+    },
+    /// No complete checkpoint exists in a directory.
+    #[error("no checkpoint found in {0}")]
+    NotFound(PathBuf),
+}
+
 /// Errors raised by training configuration and the training loop.
-#[derive(Debug, Error, PartialEq)]
+#[derive(Debug, Error)]
 pub enum TrainError {
     /// A training hyper-parameter outside its valid range.
     #[error("training parameter `{field}` = {value} is invalid: expected {expected}")]
@@ -38,6 +91,35 @@ pub enum TrainError {
         loss: &'static str,
         /// The non-finite value.
         value: f32,
+    },
+    /// Saving or restoring a checkpoint failed.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// The data source failed.
+    #[error(transparent)]
+    Data(#[from] gan_data::DataError),
+    /// Writing a picture of the run failed.
+    #[error(transparent)]
+    Viz(#[from] gan_viz::VizError),
+    /// A new run was started in a directory that already holds a checkpoint.
+    #[error(
+        "{} already holds a checkpoint of an earlier run: resume it or choose another run directory",
+        checkpoint.display()
+    )]
+    RunExists {
+        /// The checkpoint found.
+        checkpoint: PathBuf,
+    },
+    /// A run-directory file could not be written.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
     },
 }
 

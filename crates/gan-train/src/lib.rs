@@ -7,12 +7,20 @@
 //! - [`Trainer`]: `k` discriminator steps then one generator step per iteration, for any
 //!   models implementing `gan_models::{Generator, Discriminator}`.
 
+pub mod checkpoint;
+mod ema;
 mod error;
 mod loss;
 mod optim;
+pub mod penalty;
+pub mod run;
 mod trainer;
 
-pub use error::{Result, TrainError};
+pub use checkpoint::{latest_checkpoint, prune_checkpoints};
+pub use error::{CheckpointError, Result, TrainError};
 pub use loss::{GanLoss, softplus};
 pub use optim::{AdamParams, GanOptimizer, OptimizerConfig, RmsPropParams, SgdParams};
-pub use trainer::{StepLosses, TrainConfig, Trainer};
+pub use ema::ema_update;
+pub use run::{Metrics, Observer, RunConfig, RunDir, RunSummary, SampleView, fit};
+pub use penalty::{GradientPenalty, PenaltyTerms, gradient_penalty, input_gradient};
+pub use trainer::{HostLosses, StepLosses, TrainConfig, Trainer, cross_entropy};

@@ -1,14 +1,18 @@
 use burn::config::Config;
 use burn::module::{AutodiffModule, ModuleMapper, Param};
 use burn::optim::GradientsParams;
-use burn::tensor::activation::sigmoid;
+use burn::module::ModuleVisitor;
+use burn::tensor::activation::{log_softmax, sigmoid};
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use burn::tensor::{ElementConversion, Tensor};
+use burn::tensor::{ElementConversion, Int, Tensor};
+use rand::RngExt;
 use gan_data::{Batch, BatchSource};
 use gan_models::{Discriminator, GanRng, Generator, Prior, rng_from_seed};
 
+use crate::ema::ema_update;
 use crate::error::{Result as TrainResult, TrainError};
 use crate::loss::GanLoss;
+use crate::penalty::{GradientPenalty, gradient_penalty};
 use crate::optim::{GanOptimizer, OptimizerConfig};
 
 /// Hyper-parameters of adversarial training (Algorithm 1 of Goodfellow et al. 2014).
@@ -17,6 +21,9 @@ pub struct TrainConfig {
     /// The adversarial loss.
     #[config(default = "GanLoss::NonSaturating")]
     pub loss: GanLoss,
+    /// Number of iterations of Algorithm 1 (each: `k` discriminator steps, one generator step).
+    #[config(default = 10000)]
+    pub iterations: usize,
     /// Discriminator steps per generator step (`k` in Algorithm 1).
     #[config(default = 1)]
     pub k: usize,
@@ -38,12 +45,27 @@ pub struct TrainConfig {
     /// Clip every discriminator weight to `[-c, c]` after each step (WGAN's Lipschitz bound).
     #[config(default = "None")]
     pub weight_clip: Option<f64>,
+    /// A penalty on the discriminator's input gradient (WGAN-GP or R1).
+    #[config(default = "None")]
+    pub penalty: Option<GradientPenalty>,
+    /// Step `h` of the central difference that gives the penalty's parameter gradient
+    /// (see [`crate::penalty`]); its error is `O(h²)`.
+    #[config(default = 1e-2)]
+    pub penalty_step: f64,
+    /// Weight of the auxiliary classification loss for discriminators with a class head (ACGAN).
+    #[config(default = 1.0)]
+    pub aux_weight: f64,
+    /// Decay `β` of an exponential moving average of the generator's weights, used for
+    /// sampling when set (0.999 is common).
+    #[config(default = "None")]
+    pub ema_decay: Option<f64>,
     /// Draw fresh noise for the generator step instead of reusing the discriminator step's
     /// generated batch (the literal form of Algorithm 1; costs one more generator forward
     /// pass per iteration when `k = 1`).
     #[config(default = false)]
     pub fresh_noise_for_generator: bool,
-    /// Seed of the noise generator.
+    /// Seed of the noise generator and of the backend's random state (dropout masks), which is
+    /// reseeded from `(seed, iteration)` at every iteration so that a resumed run matches.
     #[config(default = 0)]
     pub seed: u64,
 }
@@ -72,6 +94,28 @@ impl TrainConfig {
         {
             return Err(invalid("weight_clip", c.to_string(), "a finite number > 0"));
         }
+        if let Some(penalty) = &self.penalty {
+            penalty.validate()?;
+        }
+        if !(self.penalty_step.is_finite() && self.penalty_step > 0.0) {
+            return Err(invalid(
+                "penalty_step",
+                self.penalty_step.to_string(),
+                "a finite number > 0",
+            ));
+        }
+        if !(self.aux_weight.is_finite() && self.aux_weight >= 0.0) {
+            return Err(invalid(
+                "aux_weight",
+                self.aux_weight.to_string(),
+                "a finite number >= 0",
+            ));
+        }
+        if let Some(decay) = self.ema_decay
+            && !(0.0..1.0).contains(&decay)
+        {
+            return Err(invalid("ema_decay", decay.to_string(), "a number in [0, 1)"));
+        }
         Ok(())
     }
 }
@@ -80,32 +124,105 @@ impl TrainConfig {
 /// nothing is read back unless the caller asks.
 #[derive(Debug, Clone)]
 pub struct StepLosses<B: Backend> {
-    /// Discriminator loss of the last discriminator step.
+    /// Discriminator objective of the last discriminator step: adversarial loss, plus the
+    /// auxiliary classification loss and the gradient penalty where enabled.
     pub d_loss: Tensor<B, 1>,
-    /// Generator loss.
+    /// Generator objective: adversarial loss plus the auxiliary loss where enabled.
     pub g_loss: Tensor<B, 1>,
     /// Mean `sigmoid(D logit)` on the real batch of the last discriminator step.
     pub d_real: Tensor<B, 1>,
     /// Mean `sigmoid(D logit)` on the generated batch of the last discriminator step.
     pub d_fake: Tensor<B, 1>,
+    /// Value of the gradient penalty (included in `d_loss`).
+    pub penalty: Option<Tensor<B, 1>>,
+    /// Auxiliary classification loss of the discriminator on real and generated samples.
+    pub aux: Option<Tensor<B, 1>>,
+    /// L2 norms of the full parameter gradients `[generator, discriminator]` (last steps), when
+    /// measured.
+    pub grad_norms: Option<Tensor<B, 1>>,
+}
+
+/// [`StepLosses`] read back to the host.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HostLosses {
+    /// Discriminator objective.
+    pub d_loss: f32,
+    /// Generator objective.
+    pub g_loss: f32,
+    /// Mean `D(x)` on real data.
+    pub d_real: f32,
+    /// Mean `D(G(z))`.
+    pub d_fake: f32,
+    /// Gradient penalty value.
+    pub penalty: Option<f32>,
+    /// Auxiliary classification loss.
+    pub aux: Option<f32>,
+    /// Gradient norms `[generator, discriminator]`.
+    pub grad_norms: Option<[f32; 2]>,
+}
+
+impl HostLosses {
+    /// The first non-finite loss, by name, if any.
+    pub fn non_finite(&self) -> Option<(&'static str, f32)> {
+        [
+            ("discriminator", Some(self.d_loss)),
+            ("generator", Some(self.g_loss)),
+            ("gradient penalty", self.penalty),
+            ("auxiliary", self.aux),
+        ]
+        .into_iter()
+        .find_map(|(name, v)| v.filter(|v| !v.is_finite()).map(|v| (name, v)))
+    }
 }
 
 impl<B: Backend> StepLosses<B> {
-    /// Reads the values to the host: `[d_loss, g_loss, d_real, d_fake]`.
-    pub fn to_host(&self) -> [f32; 4] {
-        let values = Tensor::cat(
-            vec![
-                self.d_loss.clone(),
-                self.g_loss.clone(),
-                self.d_real.clone(),
-                self.d_fake.clone(),
-            ],
-            0,
-        )
-        .into_data();
-        let v = values.iter::<f32>().collect::<Vec<_>>();
-        [v[0], v[1], v[2], v[3]]
+    /// Reads everything back to the host in one transfer.
+    pub fn to_host(&self) -> HostLosses {
+        let mut parts = vec![
+            self.d_loss.clone(),
+            self.g_loss.clone(),
+            self.d_real.clone(),
+            self.d_fake.clone(),
+        ];
+        parts.extend(self.penalty.clone());
+        parts.extend(self.aux.clone());
+        parts.extend(self.grad_norms.clone());
+        let v = Tensor::cat(parts, 0).into_data().iter::<f32>().collect::<Vec<_>>();
+        let mut next = 4;
+        let mut take = |present: bool| {
+            present.then(|| {
+                next += 1;
+                v[next - 1]
+            })
+        };
+        let penalty = take(self.penalty.is_some());
+        let aux = take(self.aux.is_some());
+        let grad_norms = self
+            .grad_norms
+            .is_some()
+            .then(|| [v[next], v[next + 1]]);
+        HostLosses {
+            d_loss: v[0],
+            g_loss: v[1],
+            d_real: v[2],
+            d_fake: v[3],
+            penalty,
+            aux,
+            grad_norms,
+        }
     }
+}
+
+/// What one discriminator step leaves for the rest of the iteration.
+struct DiscriminatorStep<B: AutodiffBackend> {
+    d_loss: Tensor<B::InnerBackend, 1>,
+    d_real: Tensor<B::InnerBackend, 1>,
+    d_fake: Tensor<B::InnerBackend, 1>,
+    penalty: Option<Tensor<B::InnerBackend, 1>>,
+    aux: Option<Tensor<B::InnerBackend, 1>>,
+    grad_norm: Option<Tensor<B::InnerBackend, 1>>,
+    /// The generated batch (still attached to the generator's graph) and its labels.
+    fake: Option<(Tensor<B, 2>, Option<Tensor<B, 1, Int>>)>,
 }
 
 /// Runs Algorithm 1: each [`Trainer::step`] makes `k` discriminator updates, each on a fresh
@@ -116,15 +233,16 @@ where
     G: Generator<B> + AutodiffModule<B>,
     D: Discriminator<B> + AutodiffModule<B>,
 {
-    config: TrainConfig,
-    generator: Option<G>,
-    discriminator: Option<D>,
-    g_optim: GanOptimizer<G, B>,
-    d_optim: GanOptimizer<D, B>,
-    prior: Prior,
-    rng: GanRng,
-    device: B::Device,
-    iteration: usize,
+    pub(crate) config: TrainConfig,
+    pub(crate) generator: Option<G>,
+    pub(crate) discriminator: Option<D>,
+    pub(crate) ema: Option<G::InnerModule>,
+    pub(crate) g_optim: GanOptimizer<G, B>,
+    pub(crate) d_optim: GanOptimizer<D, B>,
+    pub(crate) prior: Prior,
+    pub(crate) rng: GanRng,
+    pub(crate) device: B::Device,
+    pub(crate) iteration: usize,
 }
 
 impl<B, G, D> Trainer<B, G, D>
@@ -153,6 +271,7 @@ where
             g_optim: config.g_optimizer.init(),
             d_optim: config.d_optimizer.init(),
             rng: rng_from_seed(config.seed),
+            ema: config.ema_decay.map(|_| generator.valid()),
             generator: Some(generator),
             discriminator: Some(discriminator),
             prior,
@@ -176,6 +295,20 @@ where
             .expect("discriminator is present between steps")
     }
 
+    /// The moving average of the generator's weights, when `ema_decay` is set.
+    pub fn ema_generator(&self) -> Option<&G::InnerModule> {
+        self.ema.as_ref()
+    }
+
+    /// The generator used for sampling and evaluation: the moving average when enabled,
+    /// otherwise the current generator in inference mode.
+    pub fn inference_generator(&self) -> G::InnerModule {
+        match &self.ema {
+            Some(ema) => ema.clone(),
+            None => self.generator().valid(),
+        }
+    }
+
     /// Number of completed iterations.
     pub fn iteration(&self) -> usize {
         self.iteration
@@ -184,6 +317,16 @@ where
     /// The training configuration.
     pub fn config(&self) -> &TrainConfig {
         &self.config
+    }
+
+    /// The prior latent codes are drawn from.
+    pub fn prior(&self) -> Prior {
+        self.prior
+    }
+
+    /// The device training runs on.
+    pub fn device(&self) -> &B::Device {
+        &self.device
     }
 
     /// Consumes the trainer and returns the two networks.
@@ -206,53 +349,26 @@ where
         &mut self,
         data: &mut S,
     ) -> TrainResult<StepLosses<B::InnerBackend>> {
+        self.step_with(data, false)
+    }
+
+    /// One iteration of Algorithm 1; with `measure` the parameter gradient norms of both
+    /// networks are computed too (a little extra device work, still no host transfer).
+    pub fn step_with<S: BatchSource<B> + ?Sized>(
+        &mut self,
+        data: &mut S,
+        measure: bool,
+    ) -> TrainResult<StepLosses<B::InnerBackend>> {
+        B::seed(&self.device, iteration_seed(self.config.seed, self.iteration));
         let m = self.config.batch_size;
-        let loss = self.config.loss;
         let reuse = self.config.k == 1 && !self.config.fresh_noise_for_generator;
-        let mut kept_fake = None;
-        let mut d_stats = None;
-
+        let mut last = None;
         for _ in 0..self.config.k {
-            let Batch { samples, labels } = data.next_batch(m, &self.device);
-            if labels.is_none() {
-                if self.generator().num_classes().is_some() {
-                    return Err(TrainError::MissingLabels { model: "generator" });
-                }
-                if self.discriminator().num_classes().is_some() {
-                    return Err(TrainError::MissingLabels {
-                        model: "discriminator",
-                    });
-                }
-            }
-            let features = samples.dims()[1];
-            if features != self.discriminator().input_features() {
-                return Err(TrainError::ShapeMismatch {
-                    what: "data batch",
-                    got: features,
-                    expected: self.discriminator().input_features(),
-                });
-            }
-            let z = self.sample_noise(m);
-            let fake = self.generator().generate(z, labels.clone());
-            let d = self.discriminator.take().expect("discriminator present");
-            let real_logits = d.discriminate(samples, labels.clone());
-            let fake_logits = d.discriminate(fake.clone().detach(), labels.clone());
-            let d_real = sigmoid(real_logits.clone().detach()).mean().inner();
-            let d_fake = sigmoid(fake_logits.clone().detach()).mean().inner();
-            let d_loss = loss.discriminator(real_logits, fake_logits);
-            let grads = GradientsParams::from_grads(d_loss.backward(), &d);
-            let mut d = self.d_optim.step(self.config.d_lr, d, grads);
-            if let Some(c) = self.config.weight_clip {
-                d = d.map(&mut Clip { bound: c });
-            }
-            self.discriminator = Some(d);
-            d_stats = Some((d_loss.detach().inner(), d_real, d_fake));
-            if reuse {
-                kept_fake = Some((fake, labels));
-            }
+            last = Some(self.discriminator_update(data, measure, reuse)?);
         }
+        let last = last.expect("k >= 1 discriminator steps ran");
 
-        let (fake, labels) = match kept_fake {
+        let (fake, labels) = match last.fake {
             Some(kept) => kept,
             None => {
                 let Batch { labels, .. } = data.next_batch(m, &self.device);
@@ -260,30 +376,211 @@ where
                 (self.generator().generate(z, labels.clone()), labels)
             }
         };
-        let g_loss = loss.generator(self.discriminator().discriminate(fake, labels));
+        let (fake_logits, fake_aux) = self.discriminator().discriminate_with_aux(fake, labels.clone());
+        let mut g_loss = self.config.loss.generator(fake_logits);
+        if let (Some(class_logits), Some(labels)) = (fake_aux, labels) {
+            g_loss = g_loss + cross_entropy(class_logits, labels) * self.config.aux_weight;
+        }
         let g = self.generator.take().expect("generator present");
         let grads = GradientsParams::from_grads(g_loss.backward(), &g);
-        self.generator = Some(self.g_optim.step(self.config.g_lr, g, grads));
+        let g_norm = measure.then(|| grad_norm(&g, &grads, &self.device));
+        let g = self.g_optim.step(self.config.g_lr, g, grads);
+        if let (Some(decay), Some(ema)) = (self.config.ema_decay, self.ema.take()) {
+            self.ema = Some(ema_update(ema, &g.valid(), decay));
+        }
+        self.generator = Some(g);
         self.iteration += 1;
 
-        let (d_loss, d_real, d_fake) = d_stats.expect("k >= 1 discriminator steps ran");
         Ok(StepLosses {
-            d_loss,
+            d_loss: last.d_loss,
             g_loss: g_loss.detach().inner(),
-            d_real,
-            d_fake,
+            d_real: last.d_real,
+            d_fake: last.d_fake,
+            penalty: last.penalty,
+            aux: last.aux,
+            grad_norms: g_norm
+                .zip(last.grad_norm)
+                .map(|(g, d)| Tensor::cat(vec![g, d], 0)),
         })
     }
 
-    /// Samples `n` points from the generator in inference mode (dropout and batch norm in
-    /// evaluation behaviour), on the inner backend.
+    /// One discriminator update on a fresh minibatch, leaving the generator untouched: the
+    /// inner loop of Algorithm 1, exposed for experiments that train `D` against a fixed `G`.
+    /// Does not count as an iteration.
+    pub fn train_discriminator<S: BatchSource<B> + ?Sized>(
+        &mut self,
+        data: &mut S,
+    ) -> TrainResult<StepLosses<B::InnerBackend>> {
+        let step = self.discriminator_update(data, false, false)?;
+        Ok(StepLosses {
+            g_loss: step.d_loss.zeros_like(),
+            d_loss: step.d_loss,
+            d_real: step.d_real,
+            d_fake: step.d_fake,
+            penalty: step.penalty,
+            aux: step.aux,
+            grad_norms: None,
+        })
+    }
+
+    fn discriminator_update<S: BatchSource<B> + ?Sized>(
+        &mut self,
+        data: &mut S,
+        measure: bool,
+        keep_fake: bool,
+    ) -> TrainResult<DiscriminatorStep<B>> {
+        let m = self.config.batch_size;
+        let Batch { samples, labels } = data.next_batch(m, &self.device);
+        if labels.is_none() {
+            if self.generator().num_classes().is_some() {
+                return Err(TrainError::MissingLabels { model: "generator" });
+            }
+            if self.discriminator().num_classes().is_some() {
+                return Err(TrainError::MissingLabels {
+                    model: "discriminator",
+                });
+            }
+        }
+        let features = samples.dims()[1];
+        if features != self.discriminator().input_features() {
+            return Err(TrainError::ShapeMismatch {
+                what: "data batch",
+                got: features,
+                expected: self.discriminator().input_features(),
+            });
+        }
+        let z = self.sample_noise(m);
+        let fake = self.generator().generate(z, labels.clone());
+        let penalty_points = self.config.penalty.map(|penalty| {
+            let real = samples.clone().inner();
+            if penalty.interpolates() {
+                let eps: Vec<f32> = (0..m).map(|_| self.rng.random::<f32>()).collect();
+                let eps = Tensor::<B::InnerBackend, 1>::from_floats(eps.as_slice(), &self.device)
+                    .reshape([m, 1]);
+                real * eps.clone() + fake.clone().inner() * (eps.neg() + 1.0)
+            } else {
+                real
+            }
+        });
+
+        let d = self.discriminator.take().expect("discriminator present");
+        let (real_logits, real_aux) = d.discriminate_with_aux(samples, labels.clone());
+        let (fake_logits, fake_aux) =
+            d.discriminate_with_aux(fake.clone().detach(), labels.clone());
+        let d_real = sigmoid(real_logits.clone().detach()).mean().inner();
+        let d_fake = sigmoid(fake_logits.clone().detach()).mean().inner();
+        let mut objective = self.config.loss.discriminator(real_logits, fake_logits);
+        let mut aux = None;
+        if let (Some(real_aux), Some(fake_aux), Some(y)) = (real_aux, fake_aux, labels.clone()) {
+            let class_loss = cross_entropy(real_aux, y.clone()) + cross_entropy(fake_aux, y);
+            aux = Some(class_loss.clone().detach().inner());
+            objective = objective + class_loss * self.config.aux_weight;
+        }
+        let mut reported = objective.clone().detach().inner();
+        let mut penalty_value = None;
+        if let (Some(penalty), Some(points)) = (self.config.penalty, penalty_points) {
+            let terms = gradient_penalty::<B, D>(
+                &penalty,
+                &d,
+                points,
+                labels.clone(),
+                self.config.penalty_step,
+            );
+            reported = reported + terms.value.clone();
+            penalty_value = Some(terms.value);
+            objective = objective + terms.surrogate;
+        }
+        let grads = GradientsParams::from_grads(objective.backward(), &d);
+        let grad_norm = measure.then(|| grad_norm(&d, &grads, &self.device));
+        let mut d = self.d_optim.step(self.config.d_lr, d, grads);
+        if let Some(c) = self.config.weight_clip {
+            d = d.map(&mut Clip { bound: c });
+        }
+        self.discriminator = Some(d);
+        Ok(DiscriminatorStep {
+            d_loss: reported,
+            d_real,
+            d_fake,
+            penalty: penalty_value,
+            aux,
+            grad_norm,
+            fake: keep_fake.then_some((fake, labels)),
+        })
+    }
+
+    /// Samples `n` points from the inference generator (see
+    /// [`Trainer::inference_generator`]), with noise from the trainer's RNG.
     pub fn sample(&mut self, n: usize) -> Tensor<B::InnerBackend, 2>
     where
         G::InnerModule: Generator<B::InnerBackend>,
     {
         let z = self.sample_noise(n).inner();
-        self.generator().valid().generate(z, None)
+        self.inference_generator().generate(z, None)
     }
+
+    /// Generates from given latent codes (and labels for conditional models) with the
+    /// inference generator, e.g. a fixed batch of noise for sample grids.
+    pub fn generate(
+        &self,
+        z: Tensor<B::InnerBackend, 2>,
+        labels: Option<Tensor<B::InnerBackend, 1, Int>>,
+    ) -> Tensor<B::InnerBackend, 2>
+    where
+        G::InnerModule: Generator<B::InnerBackend>,
+    {
+        self.inference_generator().generate(z, labels)
+    }
+}
+
+/// The backend seed for an iteration: a SplitMix64 mix of the run seed and the iteration.
+fn iteration_seed(seed: u64, iteration: usize) -> u64 {
+    let mut x = seed ^ (iteration as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// Mean cross-entropy of class logits against integer labels.
+///
+/// # Shapes
+/// - `logits`: `[batch, classes]`
+/// - `labels`: `[batch]`
+/// - output: `[1]`
+pub fn cross_entropy<B: Backend>(logits: Tensor<B, 2>, labels: Tensor<B, 1, Int>) -> Tensor<B, 1> {
+    let batch = labels.dims()[0];
+    log_softmax(logits, 1)
+        .gather(1, labels.reshape([batch, 1]))
+        .mean()
+        .neg()
+}
+
+/// L2 norm of a module's full parameter gradient, on the device.
+fn grad_norm<B: AutodiffBackend, M: AutodiffModule<B>>(
+    module: &M,
+    grads: &GradientsParams,
+    device: &B::Device,
+) -> Tensor<B::InnerBackend, 1> {
+    struct SumSquares<'a, B: AutodiffBackend> {
+        grads: &'a GradientsParams,
+        total: Option<Tensor<B::InnerBackend, 1>>,
+    }
+    impl<B: AutodiffBackend> ModuleVisitor<B> for SumSquares<'_, B> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+            if let Some(g) = self.grads.get::<B::InnerBackend, D>(param.id) {
+                let s = g.powi_scalar(2).sum();
+                self.total = Some(match self.total.take() {
+                    Some(t) => t + s,
+                    None => s,
+                });
+            }
+        }
+    }
+    let mut visitor = SumSquares::<B> { grads, total: None };
+    module.visit(&mut visitor);
+    visitor
+        .total
+        .map(Tensor::sqrt)
+        .unwrap_or_else(|| Tensor::zeros([1], device))
 }
 
 /// Clamps every parameter into `[-bound, bound]`.
@@ -331,7 +628,7 @@ mod tests {
             field_of(TrainConfig::new().with_weight_clip(Some(-0.01))),
             "weight_clip"
         );
-        assert_eq!(TrainConfig::new().validate(), Ok(()));
+        assert!(TrainConfig::new().validate().is_ok());
     }
 
     #[test]
