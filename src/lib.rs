@@ -13,14 +13,16 @@
 //! ```no_run
 //! # #[cfg(feature = "flex")] {
 //! use gan::backend::FlexAutodiff;
-//! use gan::toy::{Quiet, ToyRunConfig, run_toy};
+//! use gan::toy::{ToyRunConfig, run_toy};
 //!
-//! let config = ToyRunConfig::new().with_steps(500);
+//! let mut config = ToyRunConfig::new();
+//! config.training.iterations = 500;
 //! let report = run_toy::<FlexAutodiff>(
 //!     &config,
 //!     std::path::Path::new("runs/ring8"),
 //!     &Default::default(),
-//!     &mut Quiet,
+//!     false,    // start a new run (true: resume from the run's newest checkpoint)
+//!     &mut [], // observers: progress bars, custom logging
 //! )
 //! .unwrap();
 //! println!("samples plotted in {}", report.dir.join("samples.png").display());

@@ -83,3 +83,148 @@ pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
         .map(|(x, y)| (x - y).abs())
         .fold(0.0, f32::max)
 }
+
+/// Redraws every float tensor of a module from a host RNG seeded with `seed`: matrices
+/// uniformly in `±1/sqrt(fan_in)` (rows are inputs, Burn's `[in, out]` layout), vectors in
+/// `±0.1`. Unlike the backend's initialisers this does not touch the backend's global RNG, so
+/// tests running in parallel get exactly the same weights.
+pub fn host_init<B: Backend, M: Module<B>>(module: M, seed: u64) -> M {
+    use burn::module::ModuleMapper;
+    use burn::tensor::TensorData;
+    use rand::{RngExt, SeedableRng};
+    struct Redraw(rand_pcg::Pcg64);
+    impl<B: Backend> ModuleMapper<B> for Redraw {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
+            let (id, value, mapper) = param.consume();
+            let shape = value.shape();
+            let dims = shape.dims::<D>();
+            let bound = if D >= 2 { 1.0 / (dims[0] as f32).sqrt() } else { 0.1 };
+            let values: Vec<f32> = (0..shape.num_elements())
+                .map(|_| self.0.random_range(-bound..bound))
+                .collect();
+            let redrawn = Tensor::from_data(TensorData::new(values, dims), &value.device());
+            let redrawn = if value.is_require_grad() { redrawn.require_grad() } else { redrawn };
+            Param::from_mapped_value(id, redrawn, mapper)
+        }
+    }
+    module.map(&mut Redraw(rand_pcg::Pcg64::seed_from_u64(seed)))
+}
+
+/// Replaces the float tensors of a module, in visiting order, by `values` (flattened).
+pub fn set_params<B: Backend, M: Module<B>>(module: M, values: &[f32]) -> M {
+    use burn::module::ModuleMapper;
+    use burn::tensor::TensorData;
+    struct Set<'a>(&'a [f32]);
+    impl<B: Backend> ModuleMapper<B> for Set<'_> {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
+            let (id, value, mapper) = param.consume();
+            let shape = value.shape();
+            let n = shape.num_elements();
+            assert!(self.0.len() >= n, "set_params: not enough values");
+            let (head, rest) = self.0.split_at(n);
+            self.0 = rest;
+            let new = Tensor::from_data(
+                TensorData::new(head.to_vec(), shape.dims::<D>()),
+                &value.device(),
+            );
+            let new = if value.is_require_grad() { new.require_grad() } else { new };
+            Param::from_mapped_value(id, new, mapper)
+        }
+    }
+    let mut set = Set(values);
+    let module = module.map(&mut set);
+    assert!(set.0.is_empty(), "set_params: {} values left over", set.0.len());
+    module
+}
+
+/// Whether the backend is a CPU backend with bitwise-reproducible arithmetic (Flex, ndarray).
+pub fn is_bitwise_backend<B: Backend>() -> bool {
+    let name = std::any::type_name::<B>();
+    name.contains("Flex") || name.contains("NdArray")
+}
+
+/// A 1-D Gaussian data source `N(mean, std²)` (optionally several labelled components), with
+/// a saved and restored RNG.
+pub struct Gaussian1d {
+    /// `(mean, std)` of each class.
+    pub components: Vec<(f32, f32)>,
+    /// Whether batches carry labels (the component index).
+    pub labelled: bool,
+    /// The sampling RNG.
+    pub rng: rand_pcg::Pcg64,
+}
+
+impl Gaussian1d {
+    /// One unlabelled Gaussian.
+    pub fn new(mean: f32, std: f32, seed: u64) -> Self {
+        use rand::SeedableRng;
+        Self {
+            components: vec![(mean, std)],
+            labelled: false,
+            rng: rand_pcg::Pcg64::seed_from_u64(seed),
+        }
+    }
+
+    /// Labelled components drawn with equal probability.
+    pub fn labelled(components: Vec<(f32, f32)>, seed: u64) -> Self {
+        Self {
+            components,
+            labelled: true,
+            ..Self::new(0.0, 1.0, seed)
+        }
+    }
+
+    /// `n` host samples and their labels.
+    pub fn draw(&mut self, n: usize) -> (Vec<f32>, Vec<i64>) {
+        use rand::RngExt;
+        use rand_distr::{Distribution, StandardNormal};
+        let mut xs = Vec::with_capacity(n);
+        let mut ys = Vec::with_capacity(n);
+        for _ in 0..n {
+            let c = self.rng.random_range(0..self.components.len());
+            let (mean, std) = self.components[c];
+            let e: f32 = StandardNormal.sample(&mut self.rng);
+            xs.push(mean + std * e);
+            ys.push(c as i64);
+        }
+        (xs, ys)
+    }
+}
+
+impl<B: Backend> gan::data::BatchSource<B> for Gaussian1d {
+    fn sample_shape(&self) -> Vec<usize> {
+        vec![1]
+    }
+
+    fn num_classes(&self) -> Option<usize> {
+        self.labelled.then_some(self.components.len())
+    }
+
+    fn next_batch(&mut self, m: usize, device: &B::Device) -> gan::data::Batch<B> {
+        let (xs, ys) = self.draw(m);
+        gan::data::Batch {
+            samples: Tensor::<B, 1>::from_floats(xs.as_slice(), device).reshape([m, 1]),
+            labels: self
+                .labelled
+                .then(|| Tensor::from_ints(ys.as_slice(), device)),
+        }
+    }
+
+    fn state(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(&self.rng).ok()
+    }
+
+    fn restore_state(&mut self, state: &serde_json::Value) -> gan::data::Result<()> {
+        self.rng = serde_json::from_value(state.clone())
+            .map_err(|e| gan::data::DataError::InvalidState(e.to_string()))?;
+        Ok(())
+    }
+}
+
+/// Mean and standard deviation.
+pub fn mean_std(values: &[f32]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().map(|&v| v as f64).sum::<f64>() / n;
+    let var = values.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, var.sqrt())
+}

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{CheckpointError, Result as TrainResult};
 use crate::optim::GanOptimizer;
-use crate::trainer::Trainer;
+use crate::trainer::{TrainConfig, Trainer};
 
 const FORMAT: u32 = 1;
 const LATEST: &str = "latest";
@@ -390,8 +390,15 @@ where
             }
             .into());
         }
+        // Compare the typed configs (re-serialised), so that float fields stored as f32 compare
+        // by value rather than by their decimal text.
+        let saved_config: TrainConfig =
+            serde_json::from_value(state.config.clone()).map_err(|e| CheckpointError::Corrupt {
+                path: state_path.clone(),
+                reason: format!("config: {e}"),
+            })?;
         let mut current = serde_json::to_value(&self.config).expect("configs serialise");
-        let mut saved = state.config.clone();
+        let mut saved = serde_json::to_value(&saved_config).expect("configs serialise");
         for value in [&mut current, &mut saved] {
             if let Some(object) = value.as_object_mut() {
                 object.remove("iterations");

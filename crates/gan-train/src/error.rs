@@ -82,13 +82,15 @@ pub enum TrainError {
         /// Which network needs labels.
         model: &'static str,
     },
-    /// A loss became NaN or infinite.
-    #[error("training diverged at step {step}: {loss} loss is {value}")]
+    /// A loss (or a weight) became NaN or infinite. The run's last checkpoint is from before.
+    #[error(
+        "training diverged at step {step}: {what} is {value}; the last checkpoint before it is kept"
+    )]
     Diverged {
         /// The iteration at which it happened.
         step: usize,
-        /// Which loss.
-        loss: &'static str,
+        /// What became non-finite, e.g. `"generator loss"`.
+        what: &'static str,
         /// The non-finite value.
         value: f32,
     },

@@ -433,11 +433,11 @@ where
             .iter::<f32>()
             .collect::<Vec<_>>();
         for (i, pair) in values.chunks_exact(2).enumerate() {
-            for (loss, value) in [("discriminator", pair[0]), ("generator", pair[1])] {
+            for (loss, value) in [("discriminator loss", pair[0]), ("generator loss", pair[1])] {
                 if !value.is_finite() {
                     return Err(TrainError::Diverged {
                         step: first_step + i + 1,
-                        loss,
+                        what: loss,
                         value,
                     });
                 }
@@ -468,7 +468,7 @@ where
             if let Some((loss, value)) = host.non_finite() {
                 return Err(TrainError::Diverged {
                     step: iteration,
-                    loss,
+                    what: loss,
                     value,
                 });
             }
@@ -509,6 +509,15 @@ where
             }
         }
         if checkpoint {
+            // Finite losses can still come with weights that the last update made non-finite:
+            // never let such weights replace the last good checkpoint.
+            if !trainer.weights_finite() {
+                return Err(TrainError::Diverged {
+                    step: iteration,
+                    what: "a weight after the update",
+                    value: f32::NAN,
+                });
+            }
             let path = trainer.save_checkpoint(data, &dir.checkpoints())?;
             prune_checkpoints(&dir.checkpoints(), run.keep_checkpoints)?;
             for o in observers.iter_mut() {

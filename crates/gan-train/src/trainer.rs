@@ -162,13 +162,13 @@ pub struct HostLosses {
 }
 
 impl HostLosses {
-    /// The first non-finite loss, by name, if any.
+    /// The first non-finite loss, by name (e.g. `"generator loss"`), if any.
     pub fn non_finite(&self) -> Option<(&'static str, f32)> {
         [
-            ("discriminator", Some(self.d_loss)),
-            ("generator", Some(self.g_loss)),
+            ("discriminator loss", Some(self.d_loss)),
+            ("generator loss", Some(self.g_loss)),
             ("gradient penalty", self.penalty),
-            ("auxiliary", self.aux),
+            ("auxiliary loss", self.aux),
         ]
         .into_iter()
         .find_map(|(name, v)| v.filter(|v| !v.is_finite()).map(|v| (name, v)))
@@ -317,6 +317,22 @@ where
     /// The training configuration.
     pub fn config(&self) -> &TrainConfig {
         &self.config
+    }
+
+    /// Changes both learning rates from the next update on (a learning-rate schedule, or a
+    /// final low-rate phase). The checkpoint records the new rates: a run resumed from it must
+    /// be configured with them.
+    pub fn set_learning_rates(&mut self, g_lr: f64, d_lr: f64) {
+        self.config.g_lr = g_lr;
+        self.config.d_lr = d_lr;
+    }
+
+    /// Whether every parameter of both networks (and of the moving average) is finite. Reads
+    /// one number per network back to the host.
+    pub fn weights_finite(&self) -> bool {
+        finite_sum(self.generator())
+            && finite_sum(self.discriminator())
+            && self.ema.as_ref().is_none_or(finite_sum)
     }
 
     /// The prior latent codes are drawn from.
@@ -581,6 +597,16 @@ fn grad_norm<B: AutodiffBackend, M: AutodiffModule<B>>(
         .total
         .map(Tensor::sqrt)
         .unwrap_or_else(|| Tensor::zeros([1], device))
+}
+
+/// Whether the sum of all of a module's float tensors is finite (any NaN or infinity makes it
+/// not).
+fn finite_sum<B: Backend, M: burn::module::Module<B>>(module: &M) -> bool {
+    crate::ema::flat_tensors(module)
+        .into_iter()
+        .map(|t| t.sum())
+        .reduce(|a, b| a + b)
+        .is_none_or(|total| total.into_scalar().elem::<f32>().is_finite())
 }
 
 /// Clamps every parameter into `[-bound, bound]`.

@@ -1,0 +1,500 @@
+//! The theory of Goodfellow et al. (2014), checked numerically on every backend.
+//!
+//! - For a fixed generator the optimal discriminator is `D*(x) = p_data / (p_data + p_g)`.
+//! - At `p_g = p_data` the optimal discriminator is 1/2 and the criterion is `-log 4`.
+//! - The saturating generator loss has a vanishing gradient where the discriminator rejects the
+//!   samples confidently; the non-saturating loss does not.
+//! - A 1-D GAN learns a Gaussian with each of the six losses.
+//! - A resumed run equals an uninterrupted one; a crash during a checkpoint save loses nothing.
+//!
+//! Weights are drawn from a host RNG ([`common::host_init`]) and the discriminators have no
+//! dropout, so the backend's global RNG (shared by tests running in parallel) plays no part:
+//! every number here is fixed by the seeds in the test. Tolerances are stated in each test.
+
+mod common;
+
+use std::path::Path;
+
+use burn::tensor::Tensor;
+use burn::tensor::backend::AutodiffBackend;
+use gan::data::{Toy2d, ToySampler};
+use gan::models::{
+    Discriminator, MlpDiscriminator, MlpDiscriminatorConfig, MlpGenerator, MlpGeneratorConfig,
+    OutputActivation, Prior,
+};
+use gan::toy::ToyRunConfig;
+use gan::train::{
+    AdamParams, GanLoss, GradientPenalty, OptimizerConfig, RmsPropParams, RunConfig, RunDir,
+    SampleView, TrainConfig, Trainer, fit, latest_checkpoint,
+};
+
+use common::{Gaussian1d, host_init, is_bitwise_backend, max_abs_diff, mean_std, param_values};
+
+/// `G(z) = scale * z + shift` for `z ~ N(0, 1)`: exactly `N(shift, scale²)`.
+fn affine_generator<B: AutodiffBackend>(
+    scale: f32,
+    shift: f32,
+    device: &B::Device,
+) -> MlpGenerator<B> {
+    let g = MlpGeneratorConfig::new()
+        .with_latent_dim(1)
+        .with_hidden(vec![])
+        .with_output_dim(1)
+        .with_output_activation(OutputActivation::Identity)
+        .with_prior(Prior::Normal)
+        .init::<B>(device);
+    common::set_params(g, &[scale, shift])
+}
+
+/// A 1-D discriminator: two hidden layers of `width` LeakyReLU units, no dropout.
+fn small_discriminator<B: AutodiffBackend>(
+    width: usize,
+    seed: u64,
+    device: &B::Device,
+) -> MlpDiscriminator<B> {
+    let d = MlpDiscriminatorConfig::new()
+        .with_input_dim(1)
+        .with_hidden(vec![width, width])
+        .with_pieces(1)
+        .with_input_dropout(0.0)
+        .with_hidden_dropout(0.0)
+        .init::<B>(device);
+    host_init(d, seed)
+}
+
+/// The discriminator's logits at the points `xs`.
+fn logits_at<B: AutodiffBackend, D: Discriminator<B>>(
+    d: &D,
+    xs: &[f32],
+    device: &B::Device,
+) -> Vec<f32> {
+    let x = Tensor::<B, 1>::from_floats(xs, device).reshape([xs.len(), 1]);
+    d.discriminate(x, None).into_data().iter::<f32>().collect()
+}
+
+fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+fn softplus(x: f64) -> f64 {
+    x.max(0.0) + (-x.abs()).exp().ln_1p()
+}
+
+/// The evaluation grid: x in [-2, 2] in steps of 0.2, where both densities have mass.
+fn grid() -> Vec<f32> {
+    (0..=20).map(|i| -2.0 + 0.2 * i as f32).collect()
+}
+
+/// Trains only D against a fixed affine G on data `N(data_mean, 1)`: Adam at 1e-3 for 2,000
+/// steps of 512 + 512 samples, then 500 steps at 1e-4 to settle the last iterate.
+fn train_discriminator_only<B: AutodiffBackend>(
+    g_shift: f32,
+    data_mean: f32,
+    device: &B::Device,
+) -> Trainer<B, MlpGenerator<B>, MlpDiscriminator<B>> {
+    let config = TrainConfig::new()
+        .with_loss(GanLoss::Minimax)
+        .with_batch_size(512)
+        .with_d_optimizer(OptimizerConfig::Adam(AdamParams::new().with_beta_1(0.9)))
+        .with_d_lr(1e-3)
+        .with_seed(11);
+    let mut trainer = Trainer::new(
+        config,
+        affine_generator::<B>(1.0, g_shift, device),
+        small_discriminator::<B>(32, 5, device),
+        Prior::Normal,
+        device.clone(),
+    )
+    .unwrap();
+    let mut data = Gaussian1d::new(data_mean, 1.0, 3);
+    for _ in 0..2000 {
+        trainer.train_discriminator(&mut data).unwrap();
+    }
+    trainer.set_learning_rates(2e-4, 1e-4);
+    for _ in 0..500 {
+        trainer.train_discriminator(&mut data).unwrap();
+    }
+    trainer
+}
+
+/// Data `N(-1, 1)`, G fixed to `N(1, 1)`: `D*(x) = p_data / (p_data + p_g) = sigmoid(-2x)`.
+/// Tolerance: |D(x) - D*(x)| < 0.05 everywhere on the grid.
+fn optimal_discriminator<B: AutodiffBackend>(device: &B::Device) {
+    let trainer = train_discriminator_only::<B>(1.0, -1.0, device);
+    let xs = grid();
+    let logits = logits_at(trainer.discriminator(), &xs, device);
+    let (worst_x, worst) = xs
+        .iter()
+        .zip(&logits)
+        .map(|(&x, &l)| (x, (sigmoid(l as f64) - sigmoid(-2.0 * x as f64)).abs()))
+        .fold((0.0, 0.0), |a, b| if b.1 > a.1 { b } else { a });
+    assert!(
+        worst < 0.05,
+        "|D(x) - D*(x)| = {worst:.4} at x = {worst_x}, logits {logits:?}"
+    );
+}
+
+/// Data and G both `N(-1, 1)`: the trained D is 1/2 within 0.05 on the grid, and
+/// `V(D, G) = E log D(x) + E log(1 - D(G(z)))` over 20,000 + 20,000 fresh samples is
+/// `-log 4` within 0.05.
+fn equilibrium_is_minus_log_4<B: AutodiffBackend>(device: &B::Device) {
+    let mut trainer = train_discriminator_only::<B>(-1.0, -1.0, device);
+    let xs = grid();
+    for (x, l) in xs.iter().zip(logits_at(trainer.discriminator(), &xs, device)) {
+        let d = sigmoid(l as f64);
+        assert!((d - 0.5).abs() < 0.05, "D({x}) = {d:.4}, expected 1/2");
+    }
+    let n = 20_000;
+    let (real, _) = Gaussian1d::new(-1.0, 1.0, 99).draw(n);
+    let fake: Vec<f32> = trainer.sample(n).into_data().iter::<f32>().collect();
+    let real_logits = logits_at(trainer.discriminator(), &real, device);
+    let fake_logits = logits_at(trainer.discriminator(), &fake, device);
+    let value = -real_logits
+        .iter()
+        .map(|&l| softplus(-l as f64))
+        .sum::<f64>()
+        / n as f64
+        - fake_logits.iter().map(|&l| softplus(l as f64)).sum::<f64>() / n as f64;
+    let target = -(4.0f64.ln());
+    assert!(
+        (value - target).abs() < 0.05,
+        "V(D, G) = {value:.4}, expected -log 4 = {target:.4}"
+    );
+}
+
+/// Data `N(-2, 1)`, G fixed to `N(2, 1)`: after D training D rejects the samples confidently
+/// (mean D(G(z)) < 0.02). The gradient of G's loss with respect to G's output is then, per
+/// sample, `exp(l)` times smaller for the saturating loss than for the non-saturating one
+/// (`l` the logit; checked to 1e-3 relative), and more than 50x smaller on average.
+fn saturating_gradient_vanishes<B: AutodiffBackend>(device: &B::Device) {
+    let mut trainer = train_discriminator_only::<B>(2.0, -2.0, device);
+    let fake = trainer.sample(1000);
+    let gradient = |loss: GanLoss| {
+        let x = Tensor::<B, 2>::from_inner(fake.clone()).require_grad();
+        let logits = trainer.discriminator().discriminate(x.clone(), None);
+        let grads = loss.generator(logits).backward();
+        let g: Vec<f32> = x.grad(&grads).unwrap().into_data().iter::<f32>().collect();
+        g
+    };
+    let saturating = gradient(GanLoss::Minimax);
+    let non_saturating = gradient(GanLoss::NonSaturating);
+    let xs: Vec<f32> = fake.into_data().iter::<f32>().collect();
+    let logits = logits_at(trainer.discriminator(), &xs, device);
+    let d_fake = logits.iter().map(|&l| sigmoid(l as f64)).sum::<f64>() / logits.len() as f64;
+    assert!(d_fake < 0.02, "D does not reject the samples: mean D(G(z)) = {d_fake}");
+    for ((s, ns), l) in saturating.iter().zip(&non_saturating).zip(&logits) {
+        if ns.abs() > 1e-9 {
+            let ratio = (*s as f64) / (*ns as f64);
+            let expected = (*l as f64).exp();
+            assert!(
+                (ratio - expected).abs() <= 1e-3 * expected + 1e-9,
+                "gradient ratio {ratio:e}, expected exp(logit) = {expected:e}"
+            );
+        }
+    }
+    let mean_abs = |g: &[f32]| g.iter().map(|v| v.abs() as f64).sum::<f64>() / g.len() as f64;
+    let (s, ns) = (mean_abs(&saturating), mean_abs(&non_saturating));
+    assert!(
+        s * 50.0 < ns,
+        "saturating |grad| {s:e} vs non-saturating {ns:e}"
+    );
+}
+
+/// The six losses of the crate, with the optimizer settings each is used with.
+#[derive(Debug, Clone, Copy)]
+enum Variant {
+    Minimax,
+    NonSaturating,
+    LeastSquares,
+    Wgan,
+    WganGp,
+    Hinge,
+}
+
+impl Variant {
+    fn config(self) -> TrainConfig {
+        let adam = OptimizerConfig::Adam(AdamParams::new().with_beta_1(0.5));
+        let base = TrainConfig::new()
+            .with_batch_size(256)
+            .with_iterations(3000)
+            .with_g_optimizer(adam.clone())
+            .with_d_optimizer(adam)
+            .with_g_lr(2e-3)
+            .with_d_lr(2e-3)
+            .with_seed(21);
+        match self {
+            Variant::Minimax => base.with_loss(GanLoss::Minimax),
+            Variant::NonSaturating => base.with_loss(GanLoss::NonSaturating),
+            Variant::LeastSquares => base.with_loss(GanLoss::LeastSquares),
+            Variant::Hinge => base.with_loss(GanLoss::Hinge),
+            Variant::Wgan => {
+                let rms = OptimizerConfig::RmsProp(RmsPropParams::new());
+                base.with_loss(GanLoss::Wasserstein)
+                    .with_k(5)
+                    .with_weight_clip(Some(0.1))
+                    .with_g_optimizer(rms.clone())
+                    .with_d_optimizer(rms)
+            }
+            Variant::WganGp => {
+                let adam = OptimizerConfig::Adam(AdamParams::new().with_beta_1(0.5).with_beta_2(0.9));
+                base.with_loss(GanLoss::Wasserstein)
+                    .with_k(5)
+                    .with_penalty(Some(GradientPenalty::wgan_gp()))
+                    .with_g_optimizer(adam.clone())
+                    .with_d_optimizer(adam)
+            }
+        }
+    }
+}
+
+/// G affine, starting at `N(0, 1)`; D two hidden layers of 32; data `N(4, 0.5²)`. After
+/// training, 20,000 samples have mean 4 within 0.1 and standard deviation 0.5 within 0.1.
+fn learns_gaussian<B: AutodiffBackend>(variant: Variant, device: &B::Device) {
+    let config = variant.config();
+    let iterations = config.iterations;
+    let mut trainer = Trainer::new(
+        config,
+        affine_generator::<B>(1.0, 0.0, device),
+        small_discriminator::<B>(32, 8, device),
+        Prior::Normal,
+        device.clone(),
+    )
+    .unwrap();
+    let mut data = Gaussian1d::new(4.0, 0.5, 4);
+    for _ in 0..iterations {
+        trainer.step(&mut data).unwrap();
+    }
+    let samples: Vec<f32> = trainer.sample(20_000).into_data().iter::<f32>().collect();
+    let (mean, std) = mean_std(&samples);
+    assert!(
+        (mean - 4.0).abs() < 0.1 && (std - 0.5).abs() < 0.1,
+        "{variant:?}: learned N({mean:.3}, {std:.3}²), expected N(4, 0.5²)"
+    );
+}
+
+fn learns_gaussian_minimax<B: AutodiffBackend>(device: &B::Device) {
+    learns_gaussian::<B>(Variant::Minimax, device);
+}
+fn learns_gaussian_non_saturating<B: AutodiffBackend>(device: &B::Device) {
+    learns_gaussian::<B>(Variant::NonSaturating, device);
+}
+fn learns_gaussian_least_squares<B: AutodiffBackend>(device: &B::Device) {
+    learns_gaussian::<B>(Variant::LeastSquares, device);
+}
+fn learns_gaussian_wgan<B: AutodiffBackend>(device: &B::Device) {
+    learns_gaussian::<B>(Variant::Wgan, device);
+}
+fn learns_gaussian_wgan_gp<B: AutodiffBackend>(device: &B::Device) {
+    learns_gaussian::<B>(Variant::WganGp, device);
+}
+fn learns_gaussian_hinge<B: AutodiffBackend>(device: &B::Device) {
+    learns_gaussian::<B>(Variant::Hinge, device);
+}
+
+/// A ring-of-8 trainer exercising every piece of state a checkpoint must carry: Adam moments
+/// for both networks, `k = 2`, WGAN-GP's host-drawn interpolation weights, and an EMA generator.
+fn resumable_trainer<B: AutodiffBackend>(
+    iterations: usize,
+    device: &B::Device,
+) -> Trainer<B, MlpGenerator<B>, MlpDiscriminator<B>> {
+    let base = ToyRunConfig::new();
+    let g = host_init(base.generator.init::<B>(device), 1);
+    let d = host_init(base.discriminator.init::<B>(device), 2);
+    let config = base
+        .training
+        .with_iterations(iterations)
+        .with_batch_size(64)
+        .with_k(2)
+        .with_loss(GanLoss::Wasserstein)
+        .with_penalty(Some(GradientPenalty::wgan_gp()))
+        .with_ema_decay(Some(0.9))
+        .with_seed(5);
+    Trainer::new(config, g, d, Prior::Normal, device.clone()).unwrap()
+}
+
+fn run_config(checkpoint_every: usize) -> RunConfig {
+    RunConfig::new()
+        .with_log_every(5)
+        .with_sample_every(0)
+        .with_checkpoint_every(checkpoint_every)
+}
+
+fn all_weights<B: AutodiffBackend>(
+    trainer: &Trainer<B, MlpGenerator<B>, MlpDiscriminator<B>>,
+) -> Vec<f32> {
+    let mut v = param_values(trainer.generator());
+    v.extend(param_values(trainer.discriminator()));
+    v.extend(param_values(trainer.ema_generator().unwrap()));
+    v
+}
+
+/// 40 iterations straight, and 20 + resume from the checkpoint on disk + 20, give the same
+/// weights (G, D and the EMA generator) and the same logged losses: bitwise on Flex and
+/// ndarray, within 1e-5 on the other backends.
+fn resume_equals_uninterrupted<B: AutodiffBackend>(device: &B::Device) {
+    let straight_dir = tempfile::tempdir().unwrap();
+    let mut straight = resumable_trainer::<B>(40, device);
+    let mut data = ToySampler::new(Toy2d::ring8(), 9).unwrap();
+    let straight_run = RunDir::new(straight_dir.path());
+    fit(&mut straight, &mut data, &straight_run, &run_config(20), &SampleView::None, false, &mut [])
+        .unwrap();
+
+    let resumed_dir = tempfile::tempdir().unwrap();
+    let resumed_run = RunDir::new(resumed_dir.path());
+    let mut first = resumable_trainer::<B>(20, device);
+    let mut data = ToySampler::new(Toy2d::ring8(), 9).unwrap();
+    fit(&mut first, &mut data, &resumed_run, &run_config(20), &SampleView::None, false, &mut [])
+        .unwrap();
+    drop(first);
+    // A fresh process would rebuild everything from the config: new models, new data source.
+    let mut second = resumable_trainer::<B>(40, device);
+    let mut data = ToySampler::new(Toy2d::ring8(), 9).unwrap();
+    let summary = fit(
+        &mut second,
+        &mut data,
+        &resumed_run,
+        &run_config(20),
+        &SampleView::None,
+        true,
+        &mut [],
+    )
+    .unwrap();
+    assert_eq!(summary.started_at, 20);
+    assert_eq!(second.iteration(), 40);
+
+    let (a, b) = (all_weights(&straight), all_weights(&second));
+    let a_metrics = straight_run.read_metrics().unwrap();
+    let b_metrics = resumed_run.read_metrics().unwrap();
+    let steps = |m: &[gan::train::Metrics]| m.iter().map(|m| m.step).collect::<Vec<_>>();
+    assert_eq!(steps(&a_metrics), steps(&b_metrics));
+    let losses = |m: &[gan::train::Metrics]| {
+        m.iter().flat_map(|m| [m.d_loss, m.g_loss]).collect::<Vec<_>>()
+    };
+    if is_bitwise_backend::<B>() {
+        assert_eq!(a, b, "resumed weights differ");
+        assert_eq!(losses(&a_metrics), losses(&b_metrics));
+    } else {
+        let diff = max_abs_diff(&a, &b);
+        assert!(diff <= 1e-5, "resumed weights differ by {diff}");
+        let diff = max_abs_diff(&losses(&a_metrics), &losses(&b_metrics));
+        assert!(diff <= 1e-4, "resumed losses differ by {diff}");
+    }
+}
+
+/// What a crash in the middle of a save leaves behind (a hidden temporary directory with a
+/// partial file) is ignored: the previous checkpoint stays the latest, resuming from it works,
+/// and the next save clears the debris.
+fn interrupted_save_keeps_previous_checkpoint<B: AutodiffBackend>(device: &B::Device) {
+    let dir = tempfile::tempdir().unwrap();
+    let run = RunDir::new(dir.path());
+    let mut trainer = resumable_trainer::<B>(10, device);
+    let mut data = ToySampler::new(Toy2d::ring8(), 9).unwrap();
+    fit(&mut trainer, &mut data, &run, &run_config(10), &SampleView::None, false, &mut []).unwrap();
+    let good = run.latest_checkpoint().unwrap();
+
+    // A save of iteration 20 killed halfway through writing the generator.
+    let debris = run.checkpoints().join(".tmp-step-00000020-4242");
+    std::fs::create_dir(&debris).unwrap();
+    let weights = std::fs::read(good.join("generator.safetensors")).unwrap();
+    std::fs::write(
+        debris.join("generator.safetensors"),
+        &weights[..weights.len() / 2],
+    )
+    .unwrap();
+    assert_eq!(latest_checkpoint(&run.checkpoints()).unwrap(), good);
+
+    // The `latest` pointer itself half-written (empty) falls back to the newest complete one.
+    std::fs::write(run.checkpoints().join("latest"), "").unwrap();
+    assert_eq!(latest_checkpoint(&run.checkpoints()).unwrap(), good);
+
+    let mut resumed = resumable_trainer::<B>(12, device);
+    let mut data = ToySampler::new(Toy2d::ring8(), 9).unwrap();
+    let summary =
+        fit(&mut resumed, &mut data, &run, &run_config(10), &SampleView::None, true, &mut [])
+            .unwrap();
+    assert_eq!(summary.started_at, 10);
+    assert!(!debris.exists(), "the interrupted save's directory is cleared");
+    assert_eq!(
+        run.latest_checkpoint().unwrap(),
+        run.checkpoints().join("step-00000012")
+    );
+}
+
+backend_tests!(
+    optimal_discriminator,
+    equilibrium_is_minus_log_4,
+    saturating_gradient_vanishes,
+    learns_gaussian_minimax,
+    learns_gaussian_non_saturating,
+    learns_gaussian_least_squares,
+    learns_gaussian_wgan,
+    learns_gaussian_wgan_gp,
+    learns_gaussian_hinge,
+    resume_equals_uninterrupted,
+    interrupted_save_keeps_previous_checkpoint,
+);
+
+/// Kills the `gan` command with SIGKILL at several moments of a run that writes a checkpoint
+/// every iteration; after every kill the newest checkpoint loads and the run resumes.
+#[cfg(all(unix, feature = "flex"))]
+#[test]
+fn killed_process_leaves_a_loadable_checkpoint() {
+    use std::process::{Command, Stdio};
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let mut debris_seen = 0;
+    for (round, delay_ms) in [400u64, 650, 900, 1150, 1400].into_iter().enumerate() {
+        let mut args = vec!["train", "--quiet", "--checkpoint-every", "1", "--sample-every", "0"];
+        let out_str = out.to_str().unwrap().to_string();
+        if round == 0 {
+            args.extend(["--steps", "1000000", "--out", &out_str]);
+        } else {
+            args.extend(["--steps", "1000000", "--resume", &out_str]);
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gan"))
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let checkpoints = out.join("checkpoints");
+        let Some(latest) = latest_checkpoint(&checkpoints) else {
+            continue; // killed before the first checkpoint
+        };
+        debris_seen += std::fs::read_dir(&checkpoints)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with(".tmp"))
+            .count();
+        check_loads(&out, &latest);
+    }
+    assert!(latest_checkpoint(&out.join("checkpoints")).is_some());
+    eprintln!("temporary directories left by kills: {debris_seen}");
+}
+
+/// Loads `checkpoint` into a trainer built from the run's saved config.
+#[cfg(all(unix, feature = "flex"))]
+fn check_loads(run: &Path, checkpoint: &Path) {
+    use burn::config::Config;
+    type B = gan::backend::FlexAutodiff;
+    let config = ToyRunConfig::load(run.join("config.json")).unwrap();
+    let device = Default::default();
+    let mut trainer = Trainer::new(
+        config.training.clone().with_seed(config.seed),
+        config.generator.init::<B>(&device),
+        config.discriminator.init::<B>(&device),
+        config.generator.prior,
+        device,
+    )
+    .unwrap();
+    let mut data = ToySampler::new(config.dataset.clone(), 0).unwrap();
+    trainer
+        .load_checkpoint(&mut data, checkpoint)
+        .unwrap_or_else(|e| panic!("{}: {e}", checkpoint.display()));
+    let name = checkpoint.file_name().unwrap().to_string_lossy().into_owned();
+    assert_eq!(name, format!("step-{:08}", trainer.iteration()));
+}
