@@ -134,7 +134,8 @@ impl LossArg {
             }
             LossArg::WganGp => {
                 training.penalty = Some(GradientPenalty::wgan_gp());
-                let adam = OptimizerConfig::Adam(AdamParams::new().with_beta_1(0.0).with_beta_2(0.9));
+                let adam =
+                    OptimizerConfig::Adam(AdamParams::new().with_beta_1(0.0).with_beta_2(0.9));
                 training.g_optimizer = adam.clone();
                 training.d_optimizer = adam;
                 training.k = 5;
@@ -240,7 +241,10 @@ fn train(args: TrainArgs) -> Result<()> {
         None => println!("{dataset_name}: nothing left to train{from}"),
     }
     println!("samples: {}", report.dir.join("samples.png").display());
-    println!("loss curve: {}", report.dir.join("loss_curve.png").display());
+    println!(
+        "loss curve: {}",
+        report.dir.join("loss_curve.png").display()
+    );
     println!("{}", report.dir.display());
     Ok(())
 }
@@ -316,7 +320,8 @@ impl Observer for Bar {
     }
 
     fn on_checkpoint(&mut self, iteration: usize, _: &Path) {
-        self.0.println(format!("checkpoint at iteration {iteration}"));
+        self.0
+            .println(format!("checkpoint at iteration {iteration}"));
     }
 
     fn on_finish(&mut self) {

@@ -7,8 +7,8 @@ use burn::tensor::backend::AutodiffBackend;
 use gan::data::{Toy2d, ToySampler};
 use gan::models::{MlpDiscriminatorConfig, MlpGeneratorConfig, OutputActivation, Prior};
 use gan::toy::{ToyRunConfig, run_toy};
-use gan::train::{RunConfig, RunDir};
 use gan::train::{GanLoss, TrainConfig, Trainer};
+use gan::train::{RunConfig, RunDir};
 
 use common::{max_abs_diff, param_values};
 
@@ -60,8 +60,16 @@ fn tiny_mlp_gan_trains<B: AutodiffBackend>(device: &B::Device) {
         for _ in 0..5 {
             let losses = trainer.step(&mut data).unwrap().to_host();
             assert_eq!(losses.non_finite(), None, "{loss:?}: {losses:?}");
-            assert!((0.0..=1.0).contains(&losses.d_real), "D(x) = {}", losses.d_real);
-            assert!((0.0..=1.0).contains(&losses.d_fake), "D(G(z)) = {}", losses.d_fake);
+            assert!(
+                (0.0..=1.0).contains(&losses.d_real),
+                "D(x) = {}",
+                losses.d_real
+            );
+            assert!(
+                (0.0..=1.0).contains(&losses.d_fake),
+                "D(G(z)) = {}",
+                losses.d_fake
+            );
         }
         assert_eq!(trainer.iteration(), 5);
         let samples = trainer.sample(10);

@@ -19,8 +19,7 @@ use gan::models::{
 use gan::toy::ToyRunConfig;
 use gan::train::{
     CheckpointError, GanLoss, GradientPenalty, Metrics, Observer, RunConfig, RunDir, SampleView,
-    TrainConfig, TrainError, Trainer, ema_update, fit,
-    gradient_penalty,
+    TrainConfig, TrainError, Trainer, ema_update, fit, gradient_penalty,
 };
 use rand::{RngExt, SeedableRng};
 
@@ -102,7 +101,9 @@ impl CriticParams {
                     grad[i * HIDDEN + k] += slope * dn;
                 }
                 // d g_j / d b_k = v_k w_jk ds
-                let dn_b: f64 = (0..2).map(|j| unit[j] * self.v[k] * self.w[j][k] * ds).sum();
+                let dn_b: f64 = (0..2)
+                    .map(|j| unit[j] * self.v[k] * self.w[j][k] * ds)
+                    .sum();
                 grad[2 * HIDDEN + k] += slope * dn_b;
                 // d g_j / d v_k = s_k w_jk
                 let dn_v: f64 = (0..2).map(|j| unit[j] * s[k] * self.w[j][k]).sum();
@@ -146,7 +147,9 @@ fn penalty_gradient_matches_exact<B: AutodiffBackend>(device: &B::Device) {
         GradientPenalty::R1 { gamma: 4.0 },
     ] {
         let phi = |n: f64| match penalty {
-            GradientPenalty::WganGp { lambda } => (lambda * (n - 1.0).powi(2), 2.0 * lambda * (n - 1.0)),
+            GradientPenalty::WganGp { lambda } => {
+                (lambda * (n - 1.0).powi(2), 2.0 * lambda * (n - 1.0))
+            }
             GradientPenalty::R1 { gamma } => (gamma / 2.0 * n * n, gamma * n),
         };
         let (exact_value, exact_grad) = params.exact_penalty(&points, phi);
@@ -161,7 +164,15 @@ fn penalty_gradient_matches_exact<B: AutodiffBackend>(device: &B::Device) {
             let mut got: Vec<f32> = Vec::new();
             for t in [
                 critic.hidden.weight.val().grad(&grads).unwrap().into_data(),
-                critic.hidden.bias.as_ref().unwrap().val().grad(&grads).unwrap().into_data(),
+                critic
+                    .hidden
+                    .bias
+                    .as_ref()
+                    .unwrap()
+                    .val()
+                    .grad(&grads)
+                    .unwrap()
+                    .into_data(),
                 critic.out.weight.val().grad(&grads).unwrap().into_data(),
             ] {
                 got.extend(t.iter::<f32>());
@@ -199,13 +210,35 @@ fn penalty_gradient_matches_exact<B: AutodiffBackend>(device: &B::Device) {
     }
 }
 
+/// Adding a penalty of weight zero changes nothing: the penalty's own backward pass (for the
+/// input gradient) must not disturb the adversarial loss's graph. One step with R1 at γ = 0 and
+/// one without a penalty give the same discriminator (within 1e-6).
+fn zero_penalty_changes_nothing<B: AutodiffBackend>(device: &B::Device) {
+    let step_with = |penalty: Option<GradientPenalty>| {
+        let mut trainer = ring_trainer::<B>(quick_config().with_penalty(penalty), 16, device);
+        let mut data = ToySampler::new(Toy2d::ring8(), 3).unwrap();
+        trainer.step(&mut data).unwrap();
+        param_values(trainer.discriminator())
+    };
+    let plain = step_with(None);
+    let penalised = step_with(Some(GradientPenalty::R1 { gamma: 0.0 }));
+    let diff = common::max_abs_diff(&plain, &penalised);
+    assert!(diff <= 1e-6, "a zero penalty changed D by {diff}");
+}
+
 fn ring_models<B: AutodiffBackend>(
     hidden: usize,
     device: &B::Device,
 ) -> (MlpGenerator<B>, MlpDiscriminator<B>) {
     let base = ToyRunConfig::new();
-    let g = base.generator.with_hidden(vec![hidden, hidden]).init::<B>(device);
-    let d = base.discriminator.with_hidden(vec![hidden, hidden]).init::<B>(device);
+    let g = base
+        .generator
+        .with_hidden(vec![hidden, hidden])
+        .init::<B>(device);
+    let d = base
+        .discriminator
+        .with_hidden(vec![hidden, hidden])
+        .init::<B>(device);
     (host_init(g, 1), host_init(d, 2))
 }
 
@@ -253,7 +286,11 @@ fn checkpoint_errors_are_clear<B: AutodiffBackend>(device: &B::Device) {
         }
         other => panic!("expected Architecture, got {other}"),
     }
-    assert_eq!(param_values(wider.generator()), before, "a failed load changed the model");
+    assert_eq!(
+        param_values(wider.generator()),
+        before,
+        "a failed load changed the model"
+    );
     assert_eq!(wider.iteration(), 0);
 
     // Another config.
@@ -266,7 +303,10 @@ fn checkpoint_errors_are_clear<B: AutodiffBackend>(device: &B::Device) {
     let mut longer = ring_trainer::<B>(quick_config().with_iterations(100), 16, device);
     longer.load_checkpoint(&mut data, &checkpoint).unwrap();
     assert_eq!(longer.iteration(), 1);
-    assert_eq!(param_values(longer.generator()), param_values(trainer.generator()));
+    assert_eq!(
+        param_values(longer.generator()),
+        param_values(trainer.generator())
+    );
 
     let mut damaged = |file: &str, damage: &dyn Fn(&Path)| {
         let copy = dir.path().join(format!("damaged-{file}"));
@@ -286,12 +326,26 @@ fn checkpoint_errors_are_clear<B: AutodiffBackend>(device: &B::Device) {
         let bytes = std::fs::read(path).unwrap();
         std::fs::write(path, &bytes[..bytes.len() / 2]).unwrap();
     };
-    for file in ["generator.safetensors", "discriminator.safetensors", "generator_ema.safetensors"] {
-        assert!(matches!(damaged(file, &truncate), CheckpointError::Corrupt { .. }), "{file}");
+    for file in [
+        "generator.safetensors",
+        "discriminator.safetensors",
+        "generator_ema.safetensors",
+    ] {
+        assert!(
+            matches!(damaged(file, &truncate), CheckpointError::Corrupt { .. }),
+            "{file}"
+        );
     }
-    for file in ["generator_optim.mpk", "discriminator_optim.mpk", "state.json"] {
+    for file in [
+        "generator_optim.mpk",
+        "discriminator_optim.mpk",
+        "state.json",
+    ] {
         let garbage = |path: &Path| std::fs::write(path, b"\x00\x01 not a record").unwrap();
-        assert!(matches!(damaged(file, &garbage), CheckpointError::Corrupt { .. }), "{file}");
+        assert!(
+            matches!(damaged(file, &garbage), CheckpointError::Corrupt { .. }),
+            "{file}"
+        );
     }
     let missing = |path: &Path| std::fs::remove_file(path).unwrap();
     assert!(matches!(
@@ -319,7 +373,8 @@ fn weights_are_standard_safetensors<B: AutodiffBackend>(device: &B::Device) {
         }
         assert_eq!(entry["dtype"], "F32", "{name}");
         let shape: Vec<usize> = serde_json::from_value(entry["shape"].clone()).unwrap();
-        let [start, end]: [usize; 2] = serde_json::from_value(entry["data_offsets"].clone()).unwrap();
+        let [start, end]: [usize; 2] =
+            serde_json::from_value(entry["data_offsets"].clone()).unwrap();
         assert_eq!(end - start, 4 * shape.iter().product::<usize>(), "{name}");
         elements += shape.iter().product::<usize>();
         spans.push((start, end));
@@ -344,7 +399,8 @@ impl<B: Backend> gan::data::BatchSource<B> for Poisoned {
     }
     fn next_batch(&mut self, m: usize, device: &B::Device) -> gan::data::Batch<B> {
         self.served += 1;
-        let batch = <ToySampler as gan::data::BatchSource<B>>::next_batch(&mut self.inner, m, device);
+        let batch =
+            <ToySampler as gan::data::BatchSource<B>>::next_batch(&mut self.inner, m, device);
         if self.served >= self.poison_at {
             gan::data::Batch {
                 samples: batch.samples * f32::NAN,
@@ -354,11 +410,11 @@ impl<B: Backend> gan::data::BatchSource<B> for Poisoned {
             batch
         }
     }
-    fn state(&self) -> Option<serde_json::Value> {
-        Some(serde_json::json!(self.served))
+    fn state(&self) -> Option<String> {
+        Some(self.served.to_string())
     }
-    fn restore_state(&mut self, state: &serde_json::Value) -> gan::data::Result<()> {
-        self.served = state.as_u64().unwrap() as usize;
+    fn restore_state(&mut self, state: &str) -> gan::data::Result<()> {
+        self.served = state.parse().unwrap();
         Ok(())
     }
 }
@@ -376,24 +432,48 @@ fn divergence_keeps_last_good_checkpoint<B: AutodiffBackend>(device: &B::Device)
         served: 0,
         poison_at: 17,
     };
-    let runcfg = RunConfig::new().with_log_every(3).with_checkpoint_every(5).with_sample_every(0);
-    let error = fit(&mut trainer, &mut data, &run, &runcfg, &SampleView::None, false, &mut [])
-        .expect_err("NaN data diverges");
+    let runcfg = RunConfig::new()
+        .with_log_every(3)
+        .with_checkpoint_every(5)
+        .with_sample_every(0);
+    let error = fit(
+        &mut trainer,
+        &mut data,
+        &run,
+        &runcfg,
+        &SampleView::None,
+        false,
+        &mut [],
+    )
+    .expect_err("NaN data diverges");
     let TrainError::Diverged { step, what, value } = &error else {
         panic!("expected Diverged, got {error}");
     };
     assert_eq!((*step, *what), (17, "discriminator loss"), "{error}");
     assert!(value.is_nan());
     assert!(error.to_string().contains("step 17"), "{error}");
-    let latest = run.latest_checkpoint().expect("checkpoints before the divergence");
+    let latest = run
+        .latest_checkpoint()
+        .expect("checkpoints before the divergence");
     assert_eq!(latest, run.checkpoints().join("step-00000015"));
     let mut restored = ring_trainer::<B>(config, 16, device);
     restored.load_checkpoint(&mut data, &latest).unwrap();
     assert_eq!(restored.iteration(), 15);
     assert!(restored.weights_finite());
-    assert!(param_values(restored.generator()).iter().all(|v| v.is_finite()));
-    assert!(param_values(restored.discriminator()).iter().all(|v| v.is_finite()));
-    assert!(!trainer.weights_finite(), "the diverged trainer itself has NaN weights");
+    assert!(
+        param_values(restored.generator())
+            .iter()
+            .all(|v| v.is_finite())
+    );
+    assert!(
+        param_values(restored.discriminator())
+            .iter()
+            .all(|v| v.is_finite())
+    );
+    assert!(
+        !trainer.weights_finite(),
+        "the diverged trainer itself has NaN weights"
+    );
 }
 
 #[derive(Default)]
@@ -447,14 +527,29 @@ fn observers_see_the_run<B: AutodiffBackend>(device: &B::Device) {
         reference: vec![0.0; 8],
     };
     let mut counter = Counter::default();
-    fit(&mut trainer, &mut data, &run, &runcfg, &view, false, &mut [&mut counter]).unwrap();
+    fit(
+        &mut trainer,
+        &mut data,
+        &run,
+        &runcfg,
+        &view,
+        false,
+        &mut [&mut counter],
+    )
+    .unwrap();
     assert_eq!(counter.start, Some((0, 12)));
     assert_eq!(counter.iterations, (1..=12).collect::<Vec<_>>());
     assert_eq!(counter.metrics, run.read_metrics().unwrap());
-    assert_eq!(counter.metrics.iter().map(|m| m.step).collect::<Vec<_>>(), [4, 8, 12]);
+    assert_eq!(
+        counter.metrics.iter().map(|m| m.step).collect::<Vec<_>>(),
+        [4, 8, 12]
+    );
     for m in &counter.metrics {
         assert!(m.d_loss.is_finite() && m.g_loss.is_finite(), "{m:?}");
-        assert!((0.0..=1.0).contains(&m.d_real) && (0.0..=1.0).contains(&m.d_fake), "{m:?}");
+        assert!(
+            (0.0..=1.0).contains(&m.d_real) && (0.0..=1.0).contains(&m.d_fake),
+            "{m:?}"
+        );
         assert!(m.g_grad_norm > 0.0 && m.d_grad_norm > 0.0, "{m:?}");
     }
     assert_eq!(counter.samples, 2);
@@ -474,7 +569,11 @@ fn ema_is_the_moving_average<B: AutodiffBackend>(device: &B::Device) {
     let zeros = set_params(g.clone(), &vec![0.0; n]);
     let ones = set_params(g.clone(), &vec![1.0; n]);
     let blended = ema_update(zeros, &ones, 0.9);
-    assert!(param_values(&blended).iter().all(|v| (v - 0.1).abs() < 1e-6));
+    assert!(
+        param_values(&blended)
+            .iter()
+            .all(|v| (v - 0.1).abs() < 1e-6)
+    );
 
     let mut trainer = ring_trainer::<B>(quick_config(), 8, device);
     let initial = param_values(trainer.generator());
@@ -531,9 +630,16 @@ fn conditional_gan_learns_each_class<B: AutodiffBackend>(device: &B::Device) {
     for (class, target) in [(0i64, -2.0), (1, 2.0)] {
         let z = Prior::Normal.fixed::<B::InnerBackend>(2000, 2, 6, device);
         let labels = Tensor::from_ints(vec![class; 2000].as_slice(), device);
-        let samples: Vec<f32> = trainer.generate(z, Some(labels)).into_data().iter::<f32>().collect();
+        let samples: Vec<f32> = trainer
+            .generate(z, Some(labels))
+            .into_data()
+            .iter::<f32>()
+            .collect();
         let (mean, _) = mean_std(&samples);
-        assert!((mean - target).abs() < 0.25, "class {class}: mean {mean:.3}, expected {target}");
+        assert!(
+            (mean - target).abs() < 0.25,
+            "class {class}: mean {mean:.3}, expected {target}"
+        );
     }
 
     // Data without labels for a conditional model is a typed error, not a panic.
@@ -590,12 +696,16 @@ fn acgan_auxiliary_loss<B: AutodiffBackend>(device: &B::Device) {
         let losses = trainer.step(&mut Images).unwrap().to_host();
         let aux = losses.aux.expect("ACGAN reports its auxiliary loss");
         // Cross-entropy of 3 classes on near-uniform logits, for real and generated batches.
-        assert!(aux.is_finite() && aux > 0.0 && aux < 2.0 * 3f32.ln() + 1.0, "{losses:?}");
+        assert!(
+            aux.is_finite() && aux > 0.0 && aux < 2.0 * 3f32.ln() + 1.0,
+            "{losses:?}"
+        );
     }
 }
 
 backend_tests!(
     penalty_gradient_matches_exact,
+    zero_penalty_changes_nothing,
     checkpoint_errors_are_clear,
     weights_are_standard_safetensors,
     divergence_keeps_last_good_checkpoint,

@@ -98,12 +98,20 @@ pub fn host_init<B: Backend, M: Module<B>>(module: M, seed: u64) -> M {
             let (id, value, mapper) = param.consume();
             let shape = value.shape();
             let dims = shape.dims::<D>();
-            let bound = if D >= 2 { 1.0 / (dims[0] as f32).sqrt() } else { 0.1 };
+            let bound = if D >= 2 {
+                1.0 / (dims[0] as f32).sqrt()
+            } else {
+                0.1
+            };
             let values: Vec<f32> = (0..shape.num_elements())
                 .map(|_| self.0.random_range(-bound..bound))
                 .collect();
             let redrawn = Tensor::from_data(TensorData::new(values, dims), &value.device());
-            let redrawn = if value.is_require_grad() { redrawn.require_grad() } else { redrawn };
+            let redrawn = if value.is_require_grad() {
+                redrawn.require_grad()
+            } else {
+                redrawn
+            };
             Param::from_mapped_value(id, redrawn, mapper)
         }
     }
@@ -127,13 +135,21 @@ pub fn set_params<B: Backend, M: Module<B>>(module: M, values: &[f32]) -> M {
                 TensorData::new(head.to_vec(), shape.dims::<D>()),
                 &value.device(),
             );
-            let new = if value.is_require_grad() { new.require_grad() } else { new };
+            let new = if value.is_require_grad() {
+                new.require_grad()
+            } else {
+                new
+            };
             Param::from_mapped_value(id, new, mapper)
         }
     }
     let mut set = Set(values);
     let module = module.map(&mut set);
-    assert!(set.0.is_empty(), "set_params: {} values left over", set.0.len());
+    assert!(
+        set.0.is_empty(),
+        "set_params: {} values left over",
+        set.0.len()
+    );
     module
 }
 
@@ -210,12 +226,12 @@ impl<B: Backend> gan::data::BatchSource<B> for Gaussian1d {
         }
     }
 
-    fn state(&self) -> Option<serde_json::Value> {
-        serde_json::to_value(&self.rng).ok()
+    fn state(&self) -> Option<String> {
+        serde_json::to_string(&self.rng).ok()
     }
 
-    fn restore_state(&mut self, state: &serde_json::Value) -> gan::data::Result<()> {
-        self.rng = serde_json::from_value(state.clone())
+    fn restore_state(&mut self, state: &str) -> gan::data::Result<()> {
+        self.rng = serde_json::from_str(state)
             .map_err(|e| gan::data::DataError::InvalidState(e.to_string()))?;
         Ok(())
     }
@@ -225,6 +241,10 @@ impl<B: Backend> gan::data::BatchSource<B> for Gaussian1d {
 pub fn mean_std(values: &[f32]) -> (f64, f64) {
     let n = values.len() as f64;
     let mean = values.iter().map(|&v| v as f64).sum::<f64>() / n;
-    let var = values.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let var = values
+        .iter()
+        .map(|&v| (v as f64 - mean).powi(2))
+        .sum::<f64>()
+        / (n - 1.0);
     (mean, var.sqrt())
 }

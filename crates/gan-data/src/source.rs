@@ -36,14 +36,15 @@ pub trait BatchSource<B: Backend> {
     /// Draws the next minibatch of `m` examples onto `device`.
     fn next_batch(&mut self, m: usize, device: &B::Device) -> Batch<B>;
 
-    /// The source's position (its RNG, epoch and cursor) as JSON, so that a checkpoint can
-    /// resume the exact sequence of minibatches. `None` for sources that cannot save it.
-    fn state(&self) -> Option<serde_json::Value> {
+    /// The source's position (its RNG, epoch and cursor) as opaque text (JSON for the sources
+    /// of this crate), so that a checkpoint can resume the exact sequence of minibatches.
+    /// `None` for sources that cannot save it.
+    fn state(&self) -> Option<String> {
         None
     }
 
     /// Restores a position saved by [`BatchSource::state`].
-    fn restore_state(&mut self, state: &serde_json::Value) -> crate::Result<()> {
+    fn restore_state(&mut self, state: &str) -> crate::Result<()> {
         let _ = state;
         Err(crate::DataError::InvalidState(
             "this data source does not support saved states".into(),
@@ -86,12 +87,13 @@ impl<B: Backend> BatchSource<B> for ToySampler {
         }
     }
 
-    fn state(&self) -> Option<serde_json::Value> {
-        serde_json::to_value(&self.rng).ok()
+    fn state(&self) -> Option<String> {
+        // Text, not `serde_json::Value`: the PCG state is a u128, which `Value` cannot hold.
+        serde_json::to_string(&self.rng).ok()
     }
 
-    fn restore_state(&mut self, state: &serde_json::Value) -> crate::Result<()> {
-        self.rng = serde_json::from_value(state.clone())
+    fn restore_state(&mut self, state: &str) -> crate::Result<()> {
+        self.rng = serde_json::from_str(state)
             .map_err(|e| crate::DataError::InvalidState(format!("toy sampler RNG: {e}")))?;
         Ok(())
     }

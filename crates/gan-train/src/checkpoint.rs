@@ -49,7 +49,7 @@ struct CheckpointState {
     format: u32,
     iteration: usize,
     rng: GanRng,
-    data: Option<serde_json::Value>,
+    data: Option<String>,
     generator_params: Vec<u64>,
     discriminator_params: Vec<u64>,
     config: serde_json::Value,
@@ -69,7 +69,8 @@ fn io_err(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> C
 /// Writes `bytes` to `path` and flushes them to the disk.
 fn write_synced(path: &Path, bytes: &[u8]) -> CkResult<()> {
     let mut file = File::create(path).map_err(io_err("cannot create", path))?;
-    file.write_all(bytes).map_err(io_err("cannot write", path))?;
+    file.write_all(bytes)
+        .map_err(io_err("cannot write", path))?;
     file.sync_all().map_err(io_err("cannot flush", path))
 }
 
@@ -185,12 +186,12 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> GanOptimizer<M, B> {
         };
         let bytes = &bytes;
         Ok(match self {
-            GanOptimizer::Sgd(o) => {
-                GanOptimizer::Sgd(load_rekeyed(o, &recorder, bytes, remap, device).map_err(corrupt)?)
-            }
-            GanOptimizer::Adam(o) => {
-                GanOptimizer::Adam(load_rekeyed(o, &recorder, bytes, remap, device).map_err(corrupt)?)
-            }
+            GanOptimizer::Sgd(o) => GanOptimizer::Sgd(
+                load_rekeyed(o, &recorder, bytes, remap, device).map_err(corrupt)?,
+            ),
+            GanOptimizer::Adam(o) => GanOptimizer::Adam(
+                load_rekeyed(o, &recorder, bytes, remap, device).map_err(corrupt)?,
+            ),
             GanOptimizer::RmsProp(o) => GanOptimizer::RmsProp(
                 load_rekeyed(o, &recorder, bytes, remap, device).map_err(corrupt)?,
             ),
@@ -443,16 +444,16 @@ where
         };
         let g_map = remap(&state.generator_params, &g_ids, GENERATOR)?;
         let d_map = remap(&state.discriminator_params, &d_ids, DISCRIMINATOR)?;
-        let g_optim = self
-            .config
-            .g_optimizer
-            .init()
-            .load_bytes(&dir.join(G_OPTIM), &g_map, &self.device)?;
-        let d_optim = self
-            .config
-            .d_optimizer
-            .init()
-            .load_bytes(&dir.join(D_OPTIM), &d_map, &self.device)?;
+        let g_optim =
+            self.config
+                .g_optimizer
+                .init()
+                .load_bytes(&dir.join(G_OPTIM), &g_map, &self.device)?;
+        let d_optim =
+            self.config
+                .d_optimizer
+                .init()
+                .load_bytes(&dir.join(D_OPTIM), &d_map, &self.device)?;
         if let Some(data_state) = &state.data {
             data.restore_state(data_state)?;
         }

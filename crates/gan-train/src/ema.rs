@@ -31,10 +31,7 @@ pub fn ema_update<B: Backend, M: Module<B>>(average: M, current: &M, decay: f64)
         decay: f64,
     }
     impl<B: Backend> ModuleMapper<B> for Blend<B> {
-        fn map_float<const D: usize>(
-            &mut self,
-            param: Param<Tensor<B, D>>,
-        ) -> Param<Tensor<B, D>> {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
             let (id, value, mapper) = param.consume();
             let target = self
                 .current

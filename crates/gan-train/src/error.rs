@@ -25,9 +25,7 @@ pub enum CheckpointError {
         reason: String,
     },
     /// The weights in a checkpoint do not fit the model being restored.
-    #[error(
-        "checkpoint file {path} was saved from a different architecture: {details}"
-    )]
+    #[error("checkpoint file {path} was saved from a different architecture: {details}")]
     Architecture {
         /// The weights file.
         path: PathBuf,

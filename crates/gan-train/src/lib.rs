@@ -17,10 +17,10 @@ pub mod run;
 mod trainer;
 
 pub use checkpoint::{latest_checkpoint, prune_checkpoints};
+pub use ema::ema_update;
 pub use error::{CheckpointError, Result, TrainError};
 pub use loss::{GanLoss, softplus};
 pub use optim::{AdamParams, GanOptimizer, OptimizerConfig, RmsPropParams, SgdParams};
-pub use ema::ema_update;
-pub use run::{Metrics, Observer, RunConfig, RunDir, RunSummary, SampleView, fit};
 pub use penalty::{GradientPenalty, PenaltyTerms, gradient_penalty, input_gradient};
+pub use run::{Metrics, Observer, RunConfig, RunDir, RunSummary, SampleView, fit};
 pub use trainer::{HostLosses, StepLosses, TrainConfig, Trainer, cross_entropy};

@@ -125,7 +125,10 @@ where
     D: Discriminator<B>,
 {
     let x = Tensor::<B, 2>::from_inner(points).require_grad();
-    let grads = discriminator.discriminate(x.clone(), labels).sum().backward();
+    let grads = discriminator
+        .discriminate(x.clone(), labels)
+        .sum()
+        .backward();
     x.grad(&grads)
         .expect("the input requires a gradient and reaches the output")
 }
@@ -156,8 +159,8 @@ where
     let labels = labels.map(|l| Tensor::cat(vec![l.clone(), l], 0));
     let scores = discriminator.discriminate(Tensor::from_inner(shifted), labels);
     let batch = norm.dims()[0];
-    let forward = scores.clone().slice([0..batch]);
-    let backward = scores.slice([batch..2 * batch]);
+    let forward = scores.clone().narrow(0, 0, batch); // [batch, 1]
+    let backward = scores.narrow(0, batch, batch); // [batch, 1]
     let derivative = (forward - backward) / (2.0 * h);
     PenaltyTerms {
         surrogate: (derivative * Tensor::from_inner(slope)).mean(),

@@ -409,9 +409,10 @@ where
 
     let device = trainer.device().clone();
     let latent = trainer.generator().latent_dim();
-    let fixed_z = trainer
-        .prior()
-        .fixed::<B::InnerBackend>(run.samples, latent, run.sample_seed, &device);
+    let fixed_z =
+        trainer
+            .prior()
+            .fixed::<B::InnerBackend>(run.samples, latent, run.sample_seed, &device);
     let fixed_labels = trainer.generator().num_classes().map(|classes| {
         let labels: Vec<i64> = (0..run.samples).map(|i| (i % classes) as i64).collect();
         Tensor::<B::InnerBackend, 1, Int>::from_ints(labels.as_slice(), &device)

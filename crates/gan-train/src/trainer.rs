@@ -1,19 +1,19 @@
 use burn::config::Config;
+use burn::module::ModuleVisitor;
 use burn::module::{AutodiffModule, ModuleMapper, Param};
 use burn::optim::GradientsParams;
-use burn::module::ModuleVisitor;
 use burn::tensor::activation::{log_softmax, sigmoid};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Int, Tensor};
-use rand::RngExt;
 use gan_data::{Batch, BatchSource};
 use gan_models::{Discriminator, GanRng, Generator, Prior, rng_from_seed};
+use rand::RngExt;
 
 use crate::ema::ema_update;
 use crate::error::{Result as TrainResult, TrainError};
 use crate::loss::GanLoss;
-use crate::penalty::{GradientPenalty, gradient_penalty};
 use crate::optim::{GanOptimizer, OptimizerConfig};
+use crate::penalty::{GradientPenalty, gradient_penalty};
 
 /// Hyper-parameters of adversarial training (Algorithm 1 of Goodfellow et al. 2014).
 #[derive(Config, Debug, PartialEq)]
@@ -114,7 +114,11 @@ impl TrainConfig {
         if let Some(decay) = self.ema_decay
             && !(0.0..1.0).contains(&decay)
         {
-            return Err(invalid("ema_decay", decay.to_string(), "a number in [0, 1)"));
+            return Err(invalid(
+                "ema_decay",
+                decay.to_string(),
+                "a number in [0, 1)",
+            ));
         }
         Ok(())
     }
@@ -187,7 +191,10 @@ impl<B: Backend> StepLosses<B> {
         parts.extend(self.penalty.clone());
         parts.extend(self.aux.clone());
         parts.extend(self.grad_norms.clone());
-        let v = Tensor::cat(parts, 0).into_data().iter::<f32>().collect::<Vec<_>>();
+        let v = Tensor::cat(parts, 0)
+            .into_data()
+            .iter::<f32>()
+            .collect::<Vec<_>>();
         let mut next = 4;
         let mut take = |present: bool| {
             present.then(|| {
@@ -197,10 +204,7 @@ impl<B: Backend> StepLosses<B> {
         };
         let penalty = take(self.penalty.is_some());
         let aux = take(self.aux.is_some());
-        let grad_norms = self
-            .grad_norms
-            .is_some()
-            .then(|| [v[next], v[next + 1]]);
+        let grad_norms = self.grad_norms.is_some().then(|| [v[next], v[next + 1]]);
         HostLosses {
             d_loss: v[0],
             g_loss: v[1],
@@ -213,6 +217,9 @@ impl<B: Backend> StepLosses<B> {
     }
 }
 
+/// A generated batch (attached to the generator's graph) and its labels.
+type Generated<B> = (Tensor<B, 2>, Option<Tensor<B, 1, Int>>);
+
 /// What one discriminator step leaves for the rest of the iteration.
 struct DiscriminatorStep<B: AutodiffBackend> {
     d_loss: Tensor<B::InnerBackend, 1>,
@@ -222,7 +229,7 @@ struct DiscriminatorStep<B: AutodiffBackend> {
     aux: Option<Tensor<B::InnerBackend, 1>>,
     grad_norm: Option<Tensor<B::InnerBackend, 1>>,
     /// The generated batch (still attached to the generator's graph) and its labels.
-    fake: Option<(Tensor<B, 2>, Option<Tensor<B, 1, Int>>)>,
+    fake: Option<Generated<B>>,
 }
 
 /// Runs Algorithm 1: each [`Trainer::step`] makes `k` discriminator updates, each on a fresh
@@ -375,7 +382,10 @@ where
         data: &mut S,
         measure: bool,
     ) -> TrainResult<StepLosses<B::InnerBackend>> {
-        B::seed(&self.device, iteration_seed(self.config.seed, self.iteration));
+        B::seed(
+            &self.device,
+            iteration_seed(self.config.seed, self.iteration),
+        );
         let m = self.config.batch_size;
         let reuse = self.config.k == 1 && !self.config.fresh_noise_for_generator;
         let mut last = None;
@@ -392,7 +402,9 @@ where
                 (self.generator().generate(z, labels.clone()), labels)
             }
         };
-        let (fake_logits, fake_aux) = self.discriminator().discriminate_with_aux(fake, labels.clone());
+        let (fake_logits, fake_aux) = self
+            .discriminator()
+            .discriminate_with_aux(fake, labels.clone());
         let mut g_loss = self.config.loss.generator(fake_logits);
         if let (Some(class_logits), Some(labels)) = (fake_aux, labels) {
             g_loss = g_loss + cross_entropy(class_logits, labels) * self.config.aux_weight;
