@@ -218,28 +218,38 @@ enum Variant {
 }
 
 impl Variant {
-    fn config(self) -> TrainConfig {
+    /// The training config, the iterations at its learning rates and the iterations of the
+    /// settling phase at a tenth of them.
+    ///
+    /// The four losses with `k = 1` use Adam at 5e-3 for 1,200 iterations (checked robust over
+    /// six weight and data seeds on Flex). The Wasserstein losses learn the spread more slowly
+    /// (a Lipschitz critic is nearly linear, so its signal for the standard deviation is weak)
+    /// and take `k = 5` with a longer schedule.
+    fn config(self) -> (TrainConfig, usize, usize) {
         let adam = OptimizerConfig::Adam(AdamParams::new().with_beta_1(0.5));
         let base = TrainConfig::new()
             .with_batch_size(256)
-            .with_iterations(3000)
             .with_g_optimizer(adam.clone())
             .with_d_optimizer(adam)
-            .with_g_lr(2e-3)
-            .with_d_lr(2e-3)
+            .with_g_lr(5e-3)
+            .with_d_lr(5e-3)
             .with_seed(21);
         match self {
-            Variant::Minimax => base.with_loss(GanLoss::Minimax),
-            Variant::NonSaturating => base.with_loss(GanLoss::NonSaturating),
-            Variant::LeastSquares => base.with_loss(GanLoss::LeastSquares),
-            Variant::Hinge => base.with_loss(GanLoss::Hinge),
+            Variant::Minimax => (base.with_loss(GanLoss::Minimax), 1200, 400),
+            Variant::NonSaturating => (base.with_loss(GanLoss::NonSaturating), 1200, 400),
+            Variant::LeastSquares => (base.with_loss(GanLoss::LeastSquares), 1200, 400),
+            Variant::Hinge => (base.with_loss(GanLoss::Hinge), 1200, 400),
             Variant::Wgan => {
                 let rms = OptimizerConfig::RmsProp(RmsPropParams::new());
-                base.with_loss(GanLoss::Wasserstein)
+                let config = base
+                    .with_loss(GanLoss::Wasserstein)
                     .with_k(5)
                     .with_weight_clip(Some(0.1))
+                    .with_g_lr(2e-3)
+                    .with_d_lr(2e-3)
                     .with_g_optimizer(rms.clone())
-                    .with_d_optimizer(rms)
+                    .with_d_optimizer(rms);
+                (config, 3000, 1000)
             }
             Variant::WganGp => {
                 // λ = 0.3 rather than the paper's 10: in one dimension `|D'|` can only go from
@@ -248,28 +258,29 @@ impl Variant {
                 // the data. A critic 5x faster than G (two time scales) follows G closely.
                 let adam =
                     OptimizerConfig::Adam(AdamParams::new().with_beta_1(0.5).with_beta_2(0.9));
-                base.with_loss(GanLoss::Wasserstein)
+                let config = base
+                    .with_loss(GanLoss::Wasserstein)
                     .with_k(5)
-                    .with_iterations(4000)
                     .with_g_lr(1e-3)
                     .with_d_lr(5e-3)
                     .with_penalty(Some(GradientPenalty::WganGp { lambda: 0.3 }))
                     .with_g_optimizer(adam.clone())
-                    .with_d_optimizer(adam)
+                    .with_d_optimizer(adam);
+                (config, 4000, 1000)
             }
         }
     }
 }
 
-/// G affine, starting at `N(0, 1)`; D two hidden layers of 32; data `N(4, 0.5²)`. After 3,000
-/// iterations (4,000 for WGAN-GP) at the variant's learning rates and 1,000 at a tenth of them (which damps the
-/// oscillation around the equilibrium), 20,000 samples have mean 4 within 0.1 and standard
-/// deviation 0.5 within 0.1.
+/// G affine, starting at `N(0, 1)`; D two hidden layers of 32; data `N(4, 0.5²)`. After the
+/// variant's iterations at its learning rates and a settling phase at a tenth of them (which
+/// damps the oscillation around the equilibrium), 20,000 samples have mean 4 within 0.1 and
+/// standard deviation 0.5 within 0.1.
 fn learns_gaussian<B: AutodiffBackend>(variant: Variant, device: &B::Device) {
-    let config = variant.config();
-    let (iterations, g_lr, d_lr) = (config.iterations, config.g_lr, config.d_lr);
+    let (config, iterations, settle) = variant.config();
+    let (g_lr, d_lr) = (config.g_lr, config.d_lr);
     let mut trainer = Trainer::new(
-        config,
+        config.with_iterations(iterations + settle),
         affine_generator::<B>(1.0, 0.0, device),
         small_discriminator::<B>(32, 8, device),
         Prior::Normal,
@@ -281,7 +292,7 @@ fn learns_gaussian<B: AutodiffBackend>(variant: Variant, device: &B::Device) {
         trainer.step(&mut data).unwrap();
     }
     trainer.set_learning_rates(g_lr / 10.0, d_lr / 10.0);
-    for _ in 0..1000 {
+    for _ in 0..settle {
         trainer.step(&mut data).unwrap();
     }
     let samples: Vec<f32> = trainer.sample(20_000).into_data().iter::<f32>().collect();
@@ -484,12 +495,16 @@ backend_tests!(
     learns_gaussian_minimax,
     learns_gaussian_non_saturating,
     learns_gaussian_least_squares,
-    learns_gaussian_wgan,
-    learns_gaussian_wgan_gp,
     learns_gaussian_hinge,
     resume_equals_uninterrupted,
     interrupted_save_keeps_previous_checkpoint,
 );
+
+// The Wasserstein runs make 5 critic steps per iteration for 4,000-5,300 iterations: seconds on
+// Flex, minutes on ndarray and libtorch, but about 20 minutes on wgpu's software Vulkan driver
+// (lavapipe) on a 2-core machine, so on wgpu they run only when asked (`-- --ignored`, meant
+// for machines with a GPU).
+backend_tests_slow_on_wgpu!(learns_gaussian_wgan, learns_gaussian_wgan_gp);
 
 /// Kills the `gan` command with SIGKILL at several moments of a run that writes a checkpoint
 /// every iteration; after every kill the newest checkpoint loads and the run resumes.

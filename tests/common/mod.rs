@@ -45,6 +45,45 @@ macro_rules! backend_tests {
     };
 }
 
+/// [`backend_tests!`] for tests too slow for wgpu on a software Vulkan driver: the wgpu
+/// variants are `#[ignore]`d (run them on a GPU machine with `cargo test -- --ignored`).
+#[macro_export]
+macro_rules! backend_tests_slow_on_wgpu {
+    ($($name:ident),* $(,)?) => {
+        #[cfg(feature = "flex")]
+        mod flex_slow {
+            $(#[test]
+            fn $name() {
+                super::$name::<gan::backend::FlexAutodiff>(&Default::default());
+            })*
+        }
+        #[cfg(feature = "ndarray")]
+        mod ndarray_slow {
+            $(#[test]
+            fn $name() {
+                super::$name::<gan::backend::NdArrayAutodiff>(&Default::default());
+            })*
+        }
+        #[cfg(feature = "wgpu")]
+        mod wgpu_slow {
+            $(#[test]
+            #[ignore = "about 20 minutes on a software Vulkan driver; run on a GPU with --ignored"]
+            fn $name() {
+                super::$name::<gan::backend::WgpuAutodiff>(
+                    &burn::backend::wgpu::WgpuDevice::DefaultDevice,
+                );
+            })*
+        }
+        #[cfg(feature = "tch")]
+        mod tch_slow {
+            $(#[test]
+            fn $name() {
+                super::$name::<gan::backend::LibTorchAutodiff>(&$crate::common::tch_device());
+            })*
+        }
+    };
+}
+
 /// The libtorch device for tests: `$GAN_TEST_TCH_DEVICE` (`cpu` or `cuda:N`), default cpu.
 #[cfg(feature = "tch")]
 pub fn tch_device() -> burn::backend::libtorch::LibTorchDevice {
