@@ -121,11 +121,16 @@ pub fn run_toy<B: AutodiffBackend>(
             return Err(GanError::ResumeConfig { path: config_path });
         }
     }
-    config.save(&config_path).map_err(|source| GanError::Io {
-        action: "cannot write",
-        path: config_path.clone(),
-        source,
-    })?;
+    // Written atomically (temporary file, then rename): a run killed at any moment keeps a
+    // complete config.json, which --resume needs.
+    let tmp = dir.join(format!(".config.json.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, burn::config::config_to_json(config))
+        .and_then(|()| std::fs::rename(&tmp, &config_path))
+        .map_err(|source| GanError::Io {
+            action: "cannot write",
+            path: config_path.clone(),
+            source,
+        })?;
 
     B::seed(device, config.seed);
     let generator = config.generator.try_init::<B>(device)?;

@@ -507,17 +507,25 @@ backend_tests!(
 backend_tests_slow_on_wgpu!(learns_gaussian_wgan, learns_gaussian_wgan_gp);
 
 /// Kills the `gan` command with SIGKILL at several moments of a run that writes a checkpoint
-/// every iteration; after every kill the newest checkpoint loads and the run resumes.
+/// every iteration (once a new checkpoint has appeared, then after 0-230 ms more); after every
+/// kill the newest checkpoint loads, and the next round resumes from it.
 #[cfg(all(unix, feature = "flex"))]
 #[test]
 fn killed_process_leaves_a_loadable_checkpoint() {
     use std::process::{Command, Stdio};
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
+    let checkpoints = out.join("checkpoints");
+    let iteration_of = |path: &Path| -> usize {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        name.trim_start_matches("step-").parse().unwrap()
+    };
+    let mut last = 0;
     let mut debris_seen = 0;
-    for (round, delay_ms) in [400u64, 650, 900, 1150, 1400].into_iter().enumerate() {
+    for (round, extra_ms) in [0u64, 37, 91, 150, 230].into_iter().enumerate() {
+        let out_str = out.to_str().unwrap().to_string();
         let mut args = vec![
             "train",
             "--quiet",
@@ -525,12 +533,13 @@ fn killed_process_leaves_a_loadable_checkpoint() {
             "1",
             "--sample-every",
             "0",
+            "--steps",
+            "1000000",
         ];
-        let out_str = out.to_str().unwrap().to_string();
         if round == 0 {
-            args.extend(["--steps", "1000000", "--out", &out_str]);
+            args.extend(["--out", &out_str]);
         } else {
-            args.extend(["--steps", "1000000", "--resume", &out_str]);
+            args.extend(["--resume", &out_str]);
         }
         let mut child = Command::new(env!("CARGO_BIN_EXE_gan"))
             .args(&args)
@@ -538,13 +547,27 @@ fn killed_process_leaves_a_loadable_checkpoint() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(delay_ms));
+        // Wait (up to two minutes on a loaded machine) for a checkpoint newer than the last.
+        let start = Instant::now();
+        loop {
+            if latest_checkpoint(&checkpoints).is_some_and(|p| iteration_of(&p) > last) {
+                break;
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("round {round}: `gan train` exited early with {status}");
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(120),
+                "round {round}: no checkpoint"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(extra_ms));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
-        let checkpoints = out.join("checkpoints");
-        let Some(latest) = latest_checkpoint(&checkpoints) else {
-            continue; // killed before the first checkpoint
-        };
+        let latest = latest_checkpoint(&checkpoints).expect("a checkpoint survives the kill");
+        assert!(iteration_of(&latest) > last);
+        last = iteration_of(&latest);
         debris_seen += std::fs::read_dir(&checkpoints)
             .unwrap()
             .filter(|e| {
@@ -557,8 +580,7 @@ fn killed_process_leaves_a_loadable_checkpoint() {
             .count();
         check_loads(&out, &latest);
     }
-    assert!(latest_checkpoint(&out.join("checkpoints")).is_some());
-    eprintln!("temporary directories left by kills: {debris_seen}");
+    eprintln!("last checkpoint {last}; temporary directories left by kills: {debris_seen}");
 }
 
 /// Loads `checkpoint` into a trainer built from the run's saved config.
