@@ -539,7 +539,27 @@ fn observers_see_the_run<B: AutodiffBackend>(device: &B::Device) {
     .unwrap();
     assert_eq!(counter.start, Some((0, 12)));
     assert_eq!(counter.iterations, (1..=12).collect::<Vec<_>>());
-    assert_eq!(counter.metrics, run.read_metrics().unwrap());
+    // The file holds the same lines; f64 timings may differ in the last bit (serde_json's
+    // default float parser is not correctly rounded).
+    let from_file = run.read_metrics().unwrap();
+    assert_eq!(counter.metrics.len(), from_file.len());
+    for (seen, read) in counter.metrics.iter().zip(&from_file) {
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * a.abs().max(1.0);
+        assert!(
+            close(seen.wall_seconds, read.wall_seconds),
+            "{seen:?} vs {read:?}"
+        );
+        assert!(
+            close(seen.iterations_per_second, read.iterations_per_second),
+            "{seen:?} vs {read:?}"
+        );
+        let exact = |m: &Metrics| Metrics {
+            wall_seconds: 0.0,
+            iterations_per_second: 0.0,
+            ..m.clone()
+        };
+        assert_eq!(exact(seen), exact(read));
+    }
     assert_eq!(
         counter.metrics.iter().map(|m| m.step).collect::<Vec<_>>(),
         [4, 8, 12]
