@@ -1,13 +1,39 @@
 //! Datasets for training generative adversarial networks.
 //!
 //! Every dataset hands out minibatches as Burn tensors on any backend through the
-//! [`BatchSource`] trait, drawn with a seeded RNG so runs repeat exactly. This release has the
-//! 2-D toy distributions the GAN literature uses to study mode collapse ([`toy`]).
+//! [`BatchSource`] trait, drawn with a seeded RNG so runs repeat exactly:
+//!
+//! - image datasets load into an [`ImageSet`] (bytes in memory) and are served by an
+//!   [`ImageLoader`] as `[batch, channels, height, width]` tensors scaled to `[-1, 1]` or
+//!   `[0, 1]` ([`PixelRange`]), with labels:
+//!   - MNIST and Fashion-MNIST from IDX files ([`IdxDataset`]; Debian's `dataset-fashion-mnist`
+//!     is found on its own), and 10,000 MNIST digits embedded in the crate
+//!     ([`embedded_mnist`]);
+//!   - CIFAR-10 binary batches ([`cifar`]);
+//!   - folders of PNG/JPEG images, e.g. CelebA ([`ImageFolderConfig`]);
+//! - 2-D toy distributions for studying mode collapse ([`toy`]).
+//!
+//! MNIST, Fashion-MNIST and CIFAR-10 download on request into [`cache_dir`] and are verified
+//! by SHA-256 ([`download`]). Every error names the file and what was wrong ([`DataError`]).
 
+pub mod cifar;
+pub mod download;
 mod error;
+mod folder;
+pub mod idx;
+mod images;
+mod mnist;
 mod source;
 pub mod toy;
 
+pub use cifar::{CIFAR10_CLASSES, load_cifar10, load_cifar10_dir};
+pub use download::{DATA_DIR_ENV, Downloader, RemoteFile, cache_dir};
 pub use error::{DataError, Result};
+pub use folder::{FolderLoad, ImageFolderConfig};
+pub use images::{ImageBatch, ImageLoader, ImageSet, PixelRange};
+pub use mnist::{
+    DownloadOptions, EMBEDDED_IMAGES_SHA256, EMBEDDED_LABELS_SHA256, FASHION_CLASSES, IdxDataset,
+    Split, embedded_mnist, embedded_mnist_files,
+};
 pub use source::{Batch, BatchSource, DataRng, ToySampler};
 pub use toy::{GridConfig, MoonsConfig, RingConfig, SpiralConfig, Toy2d};
