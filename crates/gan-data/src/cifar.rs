@@ -50,7 +50,7 @@ fn batch_files(split: Split) -> Vec<String> {
 /// Reads one binary batch file: its pixels and labels.
 pub fn read_cifar_batch(path: &Path) -> Result<(Vec<u8>, Vec<u16>)> {
     let bytes = std::fs::read(path).map_err(DataError::io("cannot read", path))?;
-    if bytes.is_empty() || bytes.len() % CIFAR_RECORD != 0 {
+    if bytes.is_empty() || !bytes.len().is_multiple_of(CIFAR_RECORD) {
         return Err(DataError::CifarSize {
             path: path.to_path_buf(),
             size: bytes.len() as u64,

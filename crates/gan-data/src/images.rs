@@ -44,7 +44,7 @@ impl ImageSet {
                 expected: "[channels, height, width] with no zero side",
             });
         }
-        if pixels.len() % per_image != 0 {
+        if !pixels.len().is_multiple_of(per_image) {
             return Err(DataError::InvalidParameter {
                 field: "pixels",
                 value: format!("{} bytes", pixels.len()),
