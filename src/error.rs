@@ -31,6 +31,28 @@ pub enum GanError {
         #[source]
         source: std::io::Error,
     },
+    /// A dataset whose images do not have the shape the networks are built for.
+    #[error(
+        "dataset {dataset} has images of shape {shape:?} (channels, height, width) but the {network} is configured for {model:?}; set its image_size and channels to match"
+    )]
+    ImageShape {
+        /// The dataset's name.
+        dataset: String,
+        /// `[channels, height, width]` of its images.
+        shape: [usize; 3],
+        /// `generator` or `discriminator`.
+        network: &'static str,
+        /// What the network is configured for.
+        model: [usize; 3],
+    },
+    /// A command-line argument that the other arguments require.
+    #[error("{argument} is required: {reason}")]
+    MissingArgument {
+        /// The argument, e.g. `--data-dir`.
+        argument: &'static str,
+        /// Why it is needed.
+        reason: &'static str,
+    },
     /// `--resume` with a config that differs from the run's saved one (beyond the iteration
     /// count).
     #[error(

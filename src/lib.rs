@@ -31,6 +31,8 @@
 
 pub mod backend;
 mod error;
+pub mod image;
+mod rundir;
 pub mod toy;
 
 pub use error::{GanError, Result};

@@ -7,9 +7,10 @@ use burn::config::Config;
 use burn::tensor::backend::AutodiffBackend;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gan::backend::{BackendKind, BackendTask, DeviceChoice, run_on};
-use gan::data::Toy2d;
-use gan::toy::{ToyRunConfig, ToyRunReport, run_toy};
-use gan::train::{Metrics, Observer, TrainConfig};
+use gan::data::{DatasetSource, ImageDataset, ImageFolderConfig, Toy2d};
+use gan::image::{ImageRunConfig, run_images};
+use gan::toy::{ToyRunConfig, run_toy};
+use gan::train::{Metrics, Observer, RunConfig, TrainConfig};
 use gan::{GanError, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -29,6 +30,16 @@ enum Command {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum DatasetArg {
+    /// The 10,000 MNIST digits built into the program (DCGAN; the default).
+    MnistEmbedded,
+    /// MNIST from IDX files (--data-dir, or the cache; --download fetches them).
+    Mnist,
+    /// Fashion-MNIST from IDX files (Debian's dataset-fashion-mnist is found on its own).
+    FashionMnist,
+    /// CIFAR-10 binary batches (--data-dir, or the cache; --download fetches them).
+    Cifar10,
+    /// A folder of PNG/JPEG images given by --data-dir (e.g. CelebA), cropped and resized.
+    Folder,
     /// Ring of 8 Gaussians (radius 2, std 0.02).
     Ring8,
     /// 5x5 grid of Gaussians (std 0.05).
@@ -40,13 +51,40 @@ enum DatasetArg {
 }
 
 impl DatasetArg {
-    fn distribution(self) -> Toy2d {
-        match self {
+    /// The toy distribution, for the 2-D datasets.
+    fn distribution(self) -> Option<Toy2d> {
+        Some(match self {
             DatasetArg::Ring8 => Toy2d::ring8(),
             DatasetArg::Grid25 => Toy2d::grid25(),
             DatasetArg::Moons => Toy2d::moons(),
             DatasetArg::Spiral => Toy2d::spiral(),
-        }
+            _ => return None,
+        })
+    }
+
+    /// The image dataset and the networks' (image size, channels) for it.
+    fn images(self, args: &TrainArgs) -> Result<Option<(ImageDataset, usize, usize)>> {
+        let source = || DatasetSource {
+            dir: args.data_dir.clone(),
+            download: args.download,
+            ..DatasetSource::default()
+        };
+        Ok(Some(match self {
+            DatasetArg::MnistEmbedded => (ImageDataset::EmbeddedMnist, 28, 1),
+            DatasetArg::Mnist => (ImageDataset::Mnist(source()), 28, 1),
+            DatasetArg::FashionMnist => (ImageDataset::FashionMnist(source()), 28, 1),
+            DatasetArg::Cifar10 => (ImageDataset::Cifar10(source()), 32, 3),
+            DatasetArg::Folder => {
+                let dir = args.data_dir.clone().ok_or(GanError::MissingArgument {
+                    argument: "--data-dir",
+                    reason: "--dataset folder reads the images of a directory",
+                })?;
+                let size = args.image_size.unwrap_or(64);
+                let folder = ImageFolderConfig::new(dir).with_size(size).with_channels(3);
+                (ImageDataset::Folder(folder), size, 3)
+            }
+            _ => return Ok(None),
+        }))
     }
 }
 
@@ -55,9 +93,23 @@ struct TrainArgs {
     /// JSON run config to start from; flags given on the command line override its fields.
     #[arg(long, value_name = "FILE.json")]
     config: Option<PathBuf>,
-    /// Dataset to train on.
+    /// Dataset to train on (default: mnist-embedded).
     #[arg(long, value_enum)]
     dataset: Option<DatasetArg>,
+    /// Directory holding the dataset's files (mnist, fashion-mnist, cifar10) or the images
+    /// (folder).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Download mnist, fashion-mnist or cifar10 into $GAN_DATA_DIR (or the user cache) when
+    /// the files are not on disk.
+    #[arg(long)]
+    download: bool,
+    /// Use only the first N images of an image dataset.
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+    /// Side of the images for --dataset folder: 28, 32 or 64.
+    #[arg(long, value_name = "PX")]
+    image_size: Option<usize>,
     /// Iterations of Algorithm 1.
     #[arg(long)]
     steps: Option<usize>,
@@ -170,42 +222,101 @@ fn main() -> ExitCode {
     }
 }
 
+/// A run of either kind, as saved in `config.json`.
+enum RunSpec {
+    Toy(ToyRunConfig),
+    Images(ImageRunConfig),
+}
+
+impl RunSpec {
+    /// Reads a config file; the kind follows from its `dataset` (a 2-D distribution or images).
+    fn load(path: &Path) -> Result<Self> {
+        let err = |source| GanError::Config {
+            path: path.to_path_buf(),
+            source,
+        };
+        let text = std::fs::read_to_string(path).map_err(|source| GanError::Io {
+            action: "cannot read",
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let toy = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v.get("dataset").cloned())
+            .is_some_and(|d| serde_json::from_value::<Toy2d>(d).is_ok());
+        Ok(if toy {
+            RunSpec::Toy(ToyRunConfig::load(path).map_err(err)?)
+        } else {
+            RunSpec::Images(ImageRunConfig::load(path).map_err(err)?)
+        })
+    }
+
+    fn parts(&mut self) -> (&mut TrainConfig, &mut RunConfig, &mut u64) {
+        match self {
+            RunSpec::Toy(c) => (&mut c.training, &mut c.run, &mut c.seed),
+            RunSpec::Images(c) => (&mut c.training, &mut c.run, &mut c.seed),
+        }
+    }
+
+    /// The dataset's name in run directories and messages.
+    fn label(&self) -> String {
+        match self {
+            RunSpec::Toy(c) => dataset_label(&c.dataset),
+            RunSpec::Images(c) => c.dataset.label(),
+        }
+    }
+}
+
 fn train(args: TrainArgs) -> Result<()> {
     let base = args
         .resume
         .as_ref()
         .map(|dir| dir.join("config.json"))
         .or(args.config.clone());
-    let mut config = match &base {
-        Some(path) => ToyRunConfig::load(path).map_err(|source| GanError::Config {
-            path: path.clone(),
-            source,
-        })?,
-        None => ToyRunConfig::new(),
+    let mut spec = match &base {
+        Some(path) => RunSpec::load(path)?,
+        None => RunSpec::Images(ImageRunConfig::new()),
     };
+    if let Some(dataset) = args.dataset {
+        if let Some(dist) = dataset.distribution() {
+            match &mut spec {
+                RunSpec::Toy(c) => c.dataset = dist,
+                RunSpec::Images(_) => spec = RunSpec::Toy(ToyRunConfig::new().with_dataset(dist)),
+            }
+        } else if let Some((images, size, channels)) = dataset.images(&args)? {
+            let config = match spec {
+                RunSpec::Images(c) => c,
+                RunSpec::Toy(_) => ImageRunConfig::new(),
+            };
+            spec = RunSpec::Images(config.with_dataset(images).with_image_shape(size, channels));
+        }
+    }
+    if let RunSpec::Images(c) = &mut spec
+        && args.limit.is_some()
+    {
+        c.limit = args.limit;
+    }
+    let (training, run, seed) = spec.parts();
     if let Some(loss) = args.loss {
-        loss.apply(&mut config.training);
+        loss.apply(training);
     }
     if let Some(n) = args.checkpoint_every {
-        config.run.checkpoint_every = n;
+        run.checkpoint_every = n;
     }
     if let Some(n) = args.sample_every {
-        config.run.sample_every = n;
-    }
-    if let Some(dataset) = args.dataset {
-        config.dataset = dataset.distribution();
+        run.sample_every = n;
     }
     if let Some(steps) = args.steps {
-        config.training.iterations = steps;
+        training.iterations = steps;
     }
     if let Some(k) = args.k {
-        config.training.k = k;
+        training.k = k;
     }
     if let Some(batch) = args.batch {
-        config.training.batch_size = batch;
+        training.batch_size = batch;
     }
-    if let Some(seed) = args.seed {
-        config.seed = seed;
+    if let Some(s) = args.seed {
+        *seed = s;
     }
     let backend = match args.backend {
         Some(b) => b,
@@ -214,19 +325,26 @@ fn train(args: TrainArgs) -> Result<()> {
             feature: "flex",
         })?,
     };
-    let dataset_name = dataset_label(&config.dataset);
+    let dataset_name = spec.label();
+    let model = match spec {
+        RunSpec::Toy(_) => "mlp",
+        RunSpec::Images(_) => "dcgan",
+    };
     let resume = args.resume.is_some();
     let dir = args.resume.or(args.out).unwrap_or_else(|| {
-        PathBuf::from("runs").join(format!("{dataset_name}-mlp-{}", utc_stamp()))
+        PathBuf::from("runs").join(format!("{dataset_name}-{model}-{}", utc_stamp()))
     });
 
-    let task = ToyTask {
-        config,
+    let task = TrainTask {
+        spec,
         dir,
         quiet: args.quiet,
         resume,
     };
     let report = run_on(backend, args.device, task)??;
+    for skipped in &report.skipped {
+        eprintln!("skipped: {skipped}");
+    }
     let from = if report.started_at > 0 {
         format!(" (resumed at iteration {})", report.started_at)
     } else {
@@ -259,25 +377,57 @@ fn dataset_label(dist: &Toy2d) -> String {
     }
 }
 
-struct ToyTask {
-    config: ToyRunConfig,
+struct TrainTask {
+    spec: RunSpec,
     dir: PathBuf,
     quiet: bool,
     resume: bool,
 }
 
-impl BackendTask for ToyTask {
-    type Output = Result<ToyRunReport>;
+/// What the command prints about a finished run.
+struct Report {
+    dir: PathBuf,
+    last: Option<Metrics>,
+    seconds: f64,
+    started_at: usize,
+    skipped: Vec<String>,
+}
+
+impl BackendTask for TrainTask {
+    type Output = Result<Report>;
 
     fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output {
         let mut bar = Bar::new(self.quiet);
-        run_toy::<B>(
-            &self.config,
-            Path::new(&self.dir),
-            &device,
-            self.resume,
-            &mut [&mut bar],
-        )
+        let dir = Path::new(&self.dir);
+        Ok(match &self.spec {
+            RunSpec::Toy(config) => {
+                let r = run_toy::<B>(config, dir, &device, self.resume, &mut [&mut bar])?;
+                Report {
+                    dir: r.dir,
+                    last: r.last,
+                    seconds: r.seconds,
+                    started_at: r.started_at,
+                    skipped: Vec::new(),
+                }
+            }
+            RunSpec::Images(config) => {
+                let r = run_images::<B>(
+                    config,
+                    dir,
+                    &device,
+                    self.resume,
+                    self.quiet,
+                    &mut [&mut bar],
+                )?;
+                Report {
+                    dir: r.dir,
+                    last: r.last,
+                    seconds: r.seconds,
+                    started_at: r.started_at,
+                    skipped: r.skipped,
+                }
+            }
+        })
     }
 }
 

@@ -11,7 +11,7 @@ use gan_train::{
     Metrics, Observer, OptimizerConfig, RunConfig, RunDir, SampleView, TrainConfig, Trainer, fit,
 };
 
-use crate::error::{GanError, Result as GanResult};
+use crate::error::Result as GanResult;
 
 /// Everything that defines a toy run; saved as `config.json` in the run directory.
 #[derive(Config, Debug, PartialEq)]
@@ -105,32 +105,9 @@ pub fn run_toy<B: AutodiffBackend>(
 ) -> GanResult<ToyRunReport> {
     config.dataset.validate()?;
     config.run.validate()?;
-    std::fs::create_dir_all(dir).map_err(|source| GanError::Io {
-        action: "cannot create run directory",
-        path: dir.to_path_buf(),
-        source,
+    crate::rundir::save_config(config, dir, resume, |saved| {
+        saved.training.iterations = config.training.iterations
     })?;
-    let config_path = dir.join("config.json");
-    if resume && config_path.is_file() {
-        let mut saved = ToyRunConfig::load(&config_path).map_err(|source| GanError::Config {
-            path: config_path.clone(),
-            source,
-        })?;
-        saved.training.iterations = config.training.iterations;
-        if saved != *config {
-            return Err(GanError::ResumeConfig { path: config_path });
-        }
-    }
-    // Written atomically (temporary file, then rename): a run killed at any moment keeps a
-    // complete config.json, which --resume needs.
-    let tmp = dir.join(format!(".config.json.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, burn::config::config_to_json(config))
-        .and_then(|()| std::fs::rename(&tmp, &config_path))
-        .map_err(|source| GanError::Io {
-            action: "cannot write",
-            path: config_path.clone(),
-            source,
-        })?;
 
     B::seed(device, config.seed);
     let generator = config.generator.try_init::<B>(device)?;

@@ -35,6 +35,8 @@ fn train_on_every_compiled_backend() {
         let out_str = out.to_str().unwrap();
         let o = gan(&[
             "train",
+            "--dataset",
+            "ring8",
             "--steps",
             "6",
             "--batch",
@@ -60,6 +62,146 @@ fn train_on_every_compiled_backend() {
         assert_png(&out.join("samples.png"));
         assert!(out.join("config.json").is_file());
     }
+}
+
+/// The default job (DCGAN on the embedded MNIST digits) on each compiled backend, a few
+/// iterations: an image grid, and a config.json that --resume continues from.
+#[test]
+fn default_job_trains_dcgan_on_embedded_mnist() {
+    for backend in gan::backend::BackendKind::compiled() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("run");
+        let out_str = out.to_str().unwrap();
+        let o = gan(&[
+            "train",
+            "--steps",
+            "2",
+            "--batch",
+            "8",
+            "--quiet",
+            "--backend",
+            backend.name(),
+            "--out",
+            out_str,
+        ]);
+        assert!(
+            o.status.success(),
+            "{backend}: {}{}",
+            text(&o.stdout),
+            text(&o.stderr)
+        );
+        let stdout = text(&o.stdout);
+        assert!(
+            stdout.contains(&format!("trained mnist-embedded on {backend}")),
+            "{stdout}"
+        );
+        assert_png(&out.join("samples.png"));
+        let saved = gan::image::ImageRunConfig::load(out.join("config.json")).unwrap();
+        assert_eq!(saved.dataset, gan::data::ImageDataset::EmbeddedMnist);
+        assert_eq!(saved.generator.image_size, 28);
+        // An 8x8 grid of 28x28 digits with 2-pixel gaps is wider than 8 * 28.
+        let png = std::fs::read(out.join("samples.png")).unwrap();
+        let width = u32::from_be_bytes([png[16], png[17], png[18], png[19]]);
+        assert!(width >= 8 * 28, "grid width {width}");
+
+        if backend.name() == "flex" {
+            let o = gan(&["train", "--resume", out_str, "--steps", "3", "--quiet"]);
+            assert!(o.status.success(), "{}", text(&o.stderr));
+            assert!(
+                text(&o.stdout).contains("resumed at iteration 2"),
+                "{}",
+                text(&o.stdout)
+            );
+        }
+    }
+}
+
+/// Fashion-MNIST from Debian's package and an image folder train through the command line;
+/// a folder without --data-dir and mismatched shapes are clear errors.
+#[test]
+fn image_datasets_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("fashion");
+    let o = gan(&[
+        "train",
+        "--dataset",
+        "fashion-mnist",
+        "--limit",
+        "256",
+        "--steps",
+        "2",
+        "--batch",
+        "8",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("trained fashion-mnist on flex"));
+    assert_png(&out.join("samples.png"));
+
+    let images = dir.path().join("faces");
+    std::fs::create_dir(&images).unwrap();
+    for i in 0..4u8 {
+        image::RgbImage::from_fn(40, 48, |x, y| {
+            image::Rgb([i * 60, x as u8 * 5, y as u8 * 5])
+        })
+        .save(images.join(format!("{i}.png")))
+        .unwrap();
+    }
+    std::fs::write(images.join("broken.jpg"), b"not an image").unwrap();
+    let out = dir.path().join("faces-run");
+    let o = gan(&[
+        "train",
+        "--dataset",
+        "folder",
+        "--data-dir",
+        images.to_str().unwrap(),
+        "--image-size",
+        "32",
+        "--steps",
+        "1",
+        "--batch",
+        "4",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("broken.jpg"),
+        "skipped files are reported"
+    );
+    assert_png(&out.join("samples.png"));
+
+    let o = gan(&["train", "--dataset", "folder", "--steps", "1"]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o.stderr).contains("--data-dir is required"),
+        "{}",
+        text(&o.stderr)
+    );
+
+    let config = dir.path().join("c.json");
+    gan::image::ImageRunConfig::new()
+        .with_image_shape(32, 1)
+        .save(&config)
+        .unwrap();
+    let o = gan(&[
+        "train",
+        "--config",
+        config.to_str().unwrap(),
+        "--steps",
+        "1",
+        "--quiet",
+    ]);
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("embedded-mnist has images of shape [1, 28, 28]"),
+        "{err}"
+    );
+    assert!(err.contains("[1, 32, 32]"), "{err}");
 }
 
 /// A config file is loaded and flags override it.

@@ -17,6 +17,7 @@
 //! by SHA-256 ([`download`]). Every error names the file and what was wrong ([`DataError`]).
 
 pub mod cifar;
+mod dataset;
 pub mod download;
 mod error;
 mod folder;
@@ -27,6 +28,7 @@ mod source;
 pub mod toy;
 
 pub use cifar::{CIFAR10_CLASSES, load_cifar10, load_cifar10_dir};
+pub use dataset::{DatasetSource, ImageDataset};
 pub use download::{DATA_DIR_ENV, Downloader, RemoteFile, cache_dir};
 pub use error::{DataError, Result};
 pub use folder::{FolderLoad, ImageFolderConfig};

@@ -67,7 +67,7 @@ impl DcganLayout {
 }
 
 /// Configuration of [`DcganGenerator`].
-#[derive(Config, Debug)]
+#[derive(Config, Debug, PartialEq)]
 pub struct DcganGeneratorConfig {
     /// Dimension of the latent code.
     #[config(default = 100)]
@@ -226,7 +226,7 @@ pub enum DiscriminatorConditioning {
 }
 
 /// Configuration of [`DcganDiscriminator`].
-#[derive(Config, Debug)]
+#[derive(Config, Debug, PartialEq)]
 pub struct DcganDiscriminatorConfig {
     /// Side of the square images: 28, 32 or 64.
     #[config(default = 64)]
