@@ -528,6 +528,8 @@ fn killed_process_leaves_a_loadable_checkpoint() {
         let out_str = out.to_str().unwrap().to_string();
         let mut args = vec![
             "train",
+            "--dataset",
+            "ring8",
             "--quiet",
             "--checkpoint-every",
             "1",

@@ -80,6 +80,11 @@ impl Toy2d {
         Toy2d::Ring(RingConfig::new())
     }
 
+    /// PacGAN's ring: 8 Gaussians with radius 1 and std 0.01.
+    pub fn ring8_pacgan() -> Self {
+        Toy2d::Ring(RingConfig::new().with_radius(1.0).with_std(0.01))
+    }
+
     /// The 5x5 grid of Gaussians at -4, -2, 0, 2, 4 with std 0.05 (PacGAN's benchmark).
     pub fn grid25() -> Self {
         Toy2d::Grid(GridConfig::new())
@@ -279,6 +284,18 @@ mod tests {
     }
 
     #[test]
+    fn pacgan_ring_has_radius_1_and_std_001() {
+        let ring = Toy2d::ring8_pacgan();
+        assert_eq!(ring.modes().len(), 8);
+        assert!(
+            ring.modes()
+                .iter()
+                .all(|[x, y]| (x.hypot(*y) - 1.0).abs() < 1e-12)
+        );
+        assert_eq!(ring.mode_std(), 0.01);
+    }
+
+    #[test]
     fn grid25_is_pacgans_grid() {
         let centres = Toy2d::grid25().modes();
         assert_eq!(centres.len(), 25);
@@ -293,7 +310,7 @@ mod tests {
     /// within 5 standard deviations of their nearest centre.
     #[test]
     fn mixture_weights_are_equal() {
-        for dist in [Toy2d::ring8(), Toy2d::grid25()] {
+        for dist in [Toy2d::ring8(), Toy2d::ring8_pacgan(), Toy2d::grid25()] {
             let centres = dist.modes();
             let k = centres.len();
             let n = 40_000;
