@@ -49,6 +49,33 @@ pub type LibTorch = burn::backend::LibTorch<f32>;
 #[cfg(feature = "tch")]
 pub type LibTorchAutodiff = Autodiff<LibTorch>;
 
+/// The first backend compiled in, in the order flex, ndarray, wgpu, tch, with automatic
+/// differentiation: programs that select their backend by Cargo feature alone (the examples)
+/// train on this. Every backend's device implements `Default` (the CPU, or wgpu's default
+/// adapter).
+#[cfg(feature = "flex")]
+pub type DefaultAutodiff = FlexAutodiff;
+/// The first backend compiled in (see the `flex` variant of this alias).
+#[cfg(all(feature = "ndarray", not(feature = "flex")))]
+pub type DefaultAutodiff = NdArrayAutodiff;
+/// The first backend compiled in (see the `flex` variant of this alias).
+#[cfg(all(feature = "wgpu", not(any(feature = "flex", feature = "ndarray"))))]
+pub type DefaultAutodiff = WgpuAutodiff;
+/// The first backend compiled in (see the `flex` variant of this alias).
+#[cfg(all(
+    feature = "tch",
+    not(any(feature = "flex", feature = "ndarray", feature = "wgpu"))
+))]
+pub type DefaultAutodiff = LibTorchAutodiff;
+/// [`DefaultAutodiff`] without automatic differentiation, for sampling.
+#[cfg(any(
+    feature = "flex",
+    feature = "ndarray",
+    feature = "wgpu",
+    feature = "tch"
+))]
+pub type DefaultBackend = <DefaultAutodiff as AutodiffBackend>::InnerBackend;
+
 /// Errors choosing a backend or device.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum BackendError {

@@ -33,7 +33,7 @@ pub enum GanError {
     },
     /// A dataset whose images do not have the shape the networks are built for.
     #[error(
-        "dataset {dataset} has images of shape {shape:?} (channels, height, width) but the {network} is configured for {model:?}; set its image_size and channels to match"
+        "dataset {dataset} has images of shape {shape:?} (channels, height, width) but the {network} is configured for {model:?}; set its image_size and channels (DCGAN) or its input/output dim (MLP) to match"
     )]
     ImageShape {
         /// The dataset's name.
@@ -42,8 +42,40 @@ pub enum GanError {
         shape: [usize; 3],
         /// `generator` or `discriminator`.
         network: &'static str,
-        /// What the network is configured for.
-        model: [usize; 3],
+        /// What the network is configured for: `[channels, height, width]` (DCGAN) or
+        /// `[features]` (MLP).
+        model: Vec<usize>,
+    },
+    /// A class-conditional model whose class count is not the dataset's.
+    #[error(
+        "the model is conditioned on {model} classes but dataset {dataset} has {}; conditional models need a labelled dataset with that many classes",
+        found.map_or("no labels".to_string(), |n| format!("{n} classes"))
+    )]
+    Classes {
+        /// The dataset's name.
+        dataset: String,
+        /// Its number of classes (`None`: unlabelled).
+        found: Option<usize>,
+        /// The model's.
+        model: usize,
+    },
+    /// A value the command line or a config cannot use.
+    #[error("invalid {field} {value:?}: expected {expected}")]
+    Invalid {
+        /// The flag or field.
+        field: &'static str,
+        /// The value given.
+        value: String,
+        /// What is accepted.
+        expected: String,
+    },
+    /// A run directory without what the command needs.
+    #[error("{path} is not a usable run directory: {reason}")]
+    RunDir {
+        /// The directory.
+        path: PathBuf,
+        /// What is missing.
+        reason: String,
     },
     /// A command-line argument that the other arguments require.
     #[error("{argument} is required: {reason}")]

@@ -33,6 +33,7 @@ pub mod backend;
 mod error;
 pub mod image;
 mod rundir;
+pub mod sample;
 pub mod toy;
 
 pub use error::{GanError, Result};

@@ -3,20 +3,23 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use burn::config::Config;
 use burn::tensor::backend::AutodiffBackend;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gan::backend::{BackendKind, BackendTask, DeviceChoice, run_on};
 use gan::data::{DatasetSource, ImageDataset, ImageFolderConfig, Toy2d};
-use gan::image::{ImageRunConfig, run_images};
+use gan::image::{ImageRunConfig, ModelKind, run_images};
+use gan::sample::{RunSpec, SampleRequest, Samples, interpolate_run, sample_run};
 use gan::toy::{ToyRunConfig, run_toy};
-use gan::train::{Metrics, Observer, RunConfig, TrainConfig};
+use gan::train::{GeneratorWeights, Metrics, Observer, TrainConfig};
 use gan::{GanError, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Generative adversarial networks on Burn.
+///
+/// With no subcommand, `gan` runs `gan train` with its defaults: a class-conditional DCGAN on
+/// the 10,000 MNIST digits built into the program.
 #[derive(Parser, Debug)]
-#[command(name = "gan", version, about, long_about = None)]
+#[command(name = "gan", version, about, long_about)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -26,33 +29,51 @@ struct Cli {
 enum Command {
     /// Train a GAN and write a run directory (the default command).
     Train(TrainArgs),
+    /// Draw samples from a trained run: a PNG grid (or scatter plot) or a NumPy .npy array.
+    Sample(SampleArgs),
+    /// Draw latent walks of a trained image run (DCGAN paper style) as a PNG grid or .npy.
+    Interpolate(InterpolateArgs),
 }
 
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+/// The datasets of `--dataset`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum DatasetArg {
-    /// The 10,000 MNIST digits built into the program (DCGAN; the default).
     MnistEmbedded,
-    /// MNIST from IDX files (--data-dir, or the cache; --download fetches them).
     Mnist,
-    /// Fashion-MNIST from IDX files (Debian's dataset-fashion-mnist is found on its own).
     FashionMnist,
-    /// CIFAR-10 binary batches (--data-dir, or the cache; --download fetches them).
     Cifar10,
-    /// A folder of PNG/JPEG images given by --data-dir (e.g. CelebA), cropped and resized.
-    Folder,
-    /// Ring of 8 Gaussians (radius 2, std 0.02).
+    /// A folder of images: `folder:PATH`, or `folder` with `--data-dir PATH`.
+    Folder(Option<PathBuf>),
     Ring8,
-    /// 5x5 grid of Gaussians (std 0.05).
     Grid25,
-    /// Two moons.
     Moons,
-    /// Two-turn spiral.
     Spiral,
+}
+
+const DATASETS: &str =
+    "mnist-embedded, mnist, fashion-mnist, cifar10, folder:PATH, ring8, grid25, moons, spiral";
+
+fn parse_dataset(s: &str) -> std::result::Result<DatasetArg, String> {
+    Ok(match s {
+        "mnist-embedded" => DatasetArg::MnistEmbedded,
+        "mnist" => DatasetArg::Mnist,
+        "fashion-mnist" => DatasetArg::FashionMnist,
+        "cifar10" => DatasetArg::Cifar10,
+        "folder" => DatasetArg::Folder(None),
+        "ring8" => DatasetArg::Ring8,
+        "grid25" => DatasetArg::Grid25,
+        "moons" => DatasetArg::Moons,
+        "spiral" => DatasetArg::Spiral,
+        _ => match s.strip_prefix("folder:") {
+            Some(path) if !path.is_empty() => DatasetArg::Folder(Some(PathBuf::from(path))),
+            _ => return Err(format!("unknown dataset {s:?}; accepted: {DATASETS}")),
+        },
+    })
 }
 
 impl DatasetArg {
     /// The toy distribution, for the 2-D datasets.
-    fn distribution(self) -> Option<Toy2d> {
+    fn distribution(&self) -> Option<Toy2d> {
         Some(match self {
             DatasetArg::Ring8 => Toy2d::ring8(),
             DatasetArg::Grid25 => Toy2d::grid25(),
@@ -62,40 +83,134 @@ impl DatasetArg {
         })
     }
 
-    /// The image dataset and the networks' (image size, channels) for it.
-    fn images(self, args: &TrainArgs) -> Result<Option<(ImageDataset, usize, usize)>> {
+    /// The image dataset, the networks' (image size, channels) and its number of classes.
+    fn images(
+        &self,
+        args: &TrainArgs,
+        conditional: bool,
+    ) -> Result<Option<(ImageDataset, usize, usize, usize)>> {
         let source = || DatasetSource {
             dir: args.data_dir.clone(),
             download: args.download,
             ..DatasetSource::default()
         };
         Ok(Some(match self {
-            DatasetArg::MnistEmbedded => (ImageDataset::EmbeddedMnist, 28, 1),
-            DatasetArg::Mnist => (ImageDataset::Mnist(source()), 28, 1),
-            DatasetArg::FashionMnist => (ImageDataset::FashionMnist(source()), 28, 1),
-            DatasetArg::Cifar10 => (ImageDataset::Cifar10(source()), 32, 3),
-            DatasetArg::Folder => {
-                let dir = args.data_dir.clone().ok_or(GanError::MissingArgument {
-                    argument: "--data-dir",
-                    reason: "--dataset folder reads the images of a directory",
-                })?;
+            DatasetArg::MnistEmbedded => (ImageDataset::EmbeddedMnist, 28, 1, 10),
+            DatasetArg::Mnist => (ImageDataset::Mnist(source()), 28, 1, 10),
+            DatasetArg::FashionMnist => (ImageDataset::FashionMnist(source()), 28, 1, 10),
+            DatasetArg::Cifar10 => (ImageDataset::Cifar10(source()), 32, 3, 10),
+            DatasetArg::Folder(path) => {
+                let dir =
+                    path.clone()
+                        .or(args.data_dir.clone())
+                        .ok_or(GanError::MissingArgument {
+                            argument: "--dataset folder:PATH (or --data-dir)",
+                            reason: "--dataset folder reads the images of a directory",
+                        })?;
                 let size = args.image_size.unwrap_or(64);
-                let folder = ImageFolderConfig::new(dir).with_size(size).with_channels(3);
-                (ImageDataset::Folder(folder), size, 3)
+                // Class-conditional models take the first-level subfolders as the classes.
+                let classes = if conditional {
+                    count_subfolders(&dir)?
+                } else {
+                    0
+                };
+                if conditional && classes < 2 {
+                    return Err(GanError::Invalid {
+                        field: "--model",
+                        value: args.model.map_or("cgan-dcgan", |m| m.kind().name()).into(),
+                        expected: format!(
+                            "an unconditional model (dcgan, mlp) for {}: a class-conditional one needs a folder with one subfolder per class (at least 2 classes), and it has {classes}",
+                            dir.display()
+                        ),
+                    });
+                }
+                let folder = ImageFolderConfig::new(dir)
+                    .with_size(size)
+                    .with_channels(3)
+                    .with_class_subfolders(conditional);
+                (ImageDataset::Folder(folder), size, 3, classes)
             }
             _ => return Ok(None),
         }))
     }
 }
 
+/// Number of first-level subfolders of `dir` (the classes of a labelled image folder).
+fn count_subfolders(dir: &Path) -> Result<usize> {
+    let entries = std::fs::read_dir(dir).map_err(|source| GanError::Io {
+        action: "cannot list the image folder",
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    Ok(entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .count())
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ModelArg {
+    /// The 2014 paper's fully connected GAN (maxout discriminator).
+    Mlp,
+    /// DCGAN (convolutional; image datasets only).
+    Dcgan,
+    /// The MLP GAN conditioned on class labels.
+    CganMlp,
+    /// DCGAN conditioned on class labels, with a projection discriminator.
+    CganDcgan,
+}
+
+impl ModelArg {
+    fn kind(self) -> ModelKind {
+        match self {
+            ModelArg::Mlp => ModelKind::Mlp,
+            ModelArg::Dcgan => ModelKind::Dcgan,
+            ModelArg::CganMlp => ModelKind::CganMlp,
+            ModelArg::CganDcgan => ModelKind::CganDcgan,
+        }
+    }
+}
+
+/// Where the work runs.
+#[derive(Args, Debug, Clone, Default)]
+struct BackendArgs {
+    /// Backend: flex, ndarray, wgpu or tch (each needs its Cargo feature; default: the first
+    /// compiled in, in that order).
+    #[arg(long, value_parser = parse_backend)]
+    backend: Option<BackendKind>,
+    /// Device: default, cpu, cuda:N (tch) or gpu:N (wgpu).
+    #[arg(long, value_parser = parse_device, default_value = "default")]
+    device: DeviceChoice,
+}
+
+impl BackendArgs {
+    fn backend(&self) -> Result<BackendKind> {
+        match self.backend {
+            Some(b) => Ok(b),
+            None => BackendKind::default_compiled().ok_or(
+                gan::backend::BackendError::NotCompiled {
+                    backend: BackendKind::Flex,
+                    feature: "flex",
+                }
+                .into(),
+            ),
+        }
+    }
+}
+
 #[derive(Args, Debug, Default)]
 struct TrainArgs {
-    /// JSON run config to start from; flags given on the command line override its fields.
+    /// JSON run config to start from (a run's config.json, for instance); flags given on the
+    /// command line override its fields.
     #[arg(long, value_name = "FILE.json")]
     config: Option<PathBuf>,
-    /// Dataset to train on (default: mnist-embedded).
-    #[arg(long, value_enum)]
+    /// Dataset: mnist-embedded (default), mnist, fashion-mnist, cifar10, folder:PATH, ring8,
+    /// grid25, moons or spiral.
+    #[arg(long, value_parser = parse_dataset, value_name = "NAME")]
     dataset: Option<DatasetArg>,
+    /// Model: cgan-dcgan (default for images), dcgan, mlp, cgan-mlp; the 2-D datasets train mlp.
+    #[arg(long, value_enum)]
+    model: Option<ModelArg>,
     /// Directory holding the dataset's files (mnist, fashion-mnist, cifar10) or the images
     /// (folder).
     #[arg(long, value_name = "DIR")]
@@ -110,31 +225,32 @@ struct TrainArgs {
     /// Side of the images for --dataset folder: 28, 32 or 64.
     #[arg(long, value_name = "PX")]
     image_size: Option<usize>,
-    /// Iterations of Algorithm 1.
-    #[arg(long)]
+    /// Iterations of Algorithm 1 (k discriminator steps and one generator step each).
+    #[arg(long, conflicts_with = "epochs")]
     steps: Option<usize>,
+    /// Passes of the discriminator over an image dataset (sets the iterations from the
+    /// dataset's size, the batch and k).
+    #[arg(long)]
+    epochs: Option<usize>,
     /// Discriminator steps per generator step.
     #[arg(long)]
     k: Option<usize>,
     /// Minibatch size.
     #[arg(long)]
     batch: Option<usize>,
-    /// Random seed (weights, data, noise).
+    /// Random seed (weights, data order, noise).
     #[arg(long)]
     seed: Option<u64>,
-    /// Backend: flex, ndarray, wgpu or tch (each needs its Cargo feature).
-    #[arg(long, value_parser = parse_backend)]
-    backend: Option<BackendKind>,
-    /// Device: default, cpu, cuda:N (tch) or gpu:N (wgpu).
-    #[arg(long, value_parser = parse_device, default_value = "default")]
-    device: DeviceChoice,
-    /// Run directory (default: runs/<dataset>-mlp-<UTC time>).
-    #[arg(long)]
+    #[command(flatten)]
+    backend: BackendArgs,
+    /// Run directory (default: runs/<dataset>-<model>-<UTC time>).
+    #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Continue the run in this directory from its newest checkpoint (its config.json is the
-    /// base config; only --steps may change it).
-    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["out", "config"])]
-    resume: Option<PathBuf>,
+    /// Continue an interrupted run from its newest checkpoint: `--resume RUN_DIR`, or
+    /// `--resume` with `--out RUN_DIR`. The run's config.json is the base config; only
+    /// --steps/--epochs may change it.
+    #[arg(long, value_name = "RUN_DIR", num_args = 0..=1, conflicts_with = "config")]
+    resume: Option<Option<PathBuf>>,
     /// The adversarial loss.
     #[arg(long, value_enum)]
     loss: Option<LossArg>,
@@ -147,6 +263,63 @@ struct TrainArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum WeightsArg {
+    /// The moving average of the generator when the run kept one, else the trained weights.
+    Inference,
+    /// The trained weights (the last iterate).
+    Trained,
+    /// The moving average (an error when the run kept none).
+    Ema,
+}
+
+#[derive(Args, Debug)]
+struct SampleArgs {
+    /// The run directory (`gan train` prints it last).
+    #[arg(long, value_name = "DIR")]
+    run: PathBuf,
+    /// Number of samples.
+    #[arg(long, default_value_t = 64)]
+    n: usize,
+    /// Seed of the noise.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// For a class-conditional run: draw only this class (default: every class in turn, one
+    /// class per column).
+    #[arg(long, value_name = "CLASS")]
+    label: Option<usize>,
+    /// Which generator weights to use.
+    #[arg(long, value_enum, default_value = "inference")]
+    weights: WeightsArg,
+    /// Output file: .png (a grid, or a scatter plot over the data for 2-D runs) or .npy (float32,
+    /// [N, C, H, W] in [0, 1], or [N, 2] for 2-D runs).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    #[command(flatten)]
+    backend: BackendArgs,
+}
+
+#[derive(Args, Debug)]
+struct InterpolateArgs {
+    /// The run directory (`gan train` prints it last).
+    #[arg(long, value_name = "DIR")]
+    run: PathBuf,
+    /// Number of walks (rows); a conditional run keeps class `row % classes` along a row.
+    #[arg(long, default_value_t = 8)]
+    rows: usize,
+    /// Points along each walk (columns), ends included.
+    #[arg(long, default_value_t = 10)]
+    steps: usize,
+    /// Seed of the end points.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output file: .png or .npy.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    #[command(flatten)]
+    backend: BackendArgs,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -211,6 +384,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Train(args)) => train(args),
+        Some(Command::Sample(args)) => sample(args),
+        Some(Command::Interpolate(args)) => interpolate(args),
         None => train(TrainArgs::default()),
     };
     match result {
@@ -222,81 +397,101 @@ fn main() -> ExitCode {
     }
 }
 
-/// A run of either kind, as saved in `config.json`.
-enum RunSpec {
-    Toy(ToyRunConfig),
-    Images(ImageRunConfig),
-}
-
-impl RunSpec {
-    /// Reads a config file; the kind follows from its `dataset` (a 2-D distribution or images).
-    fn load(path: &Path) -> Result<Self> {
-        let err = |source| GanError::Config {
-            path: path.to_path_buf(),
-            source,
-        };
-        let text = std::fs::read_to_string(path).map_err(|source| GanError::Io {
-            action: "cannot read",
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let toy = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| v.get("dataset").cloned())
-            .is_some_and(|d| serde_json::from_value::<Toy2d>(d).is_ok());
-        Ok(if toy {
-            RunSpec::Toy(ToyRunConfig::load(path).map_err(err)?)
-        } else {
-            RunSpec::Images(ImageRunConfig::load(path).map_err(err)?)
-        })
-    }
-
-    fn parts(&mut self) -> (&mut TrainConfig, &mut RunConfig, &mut u64) {
-        match self {
-            RunSpec::Toy(c) => (&mut c.training, &mut c.run, &mut c.seed),
-            RunSpec::Images(c) => (&mut c.training, &mut c.run, &mut c.seed),
-        }
-    }
-
-    /// The dataset's name in run directories and messages.
-    fn label(&self) -> String {
-        match self {
-            RunSpec::Toy(c) => dataset_label(&c.dataset),
-            RunSpec::Images(c) => c.dataset.label(),
-        }
+fn parts(spec: &mut RunSpec) -> (&mut TrainConfig, &mut gan::train::RunConfig, &mut u64) {
+    match spec {
+        RunSpec::Toy(c) => (&mut c.training, &mut c.run, &mut c.seed),
+        RunSpec::Images(c) => (&mut c.training, &mut c.run, &mut c.seed),
     }
 }
 
-fn train(args: TrainArgs) -> Result<()> {
-    let base = args
-        .resume
-        .as_ref()
+/// The run config the flags describe: the base config (`--config`, or the resumed run's) with
+/// the flags applied.
+fn resolve(args: &TrainArgs, resume_dir: Option<&Path>) -> Result<RunSpec> {
+    let base = resume_dir
         .map(|dir| dir.join("config.json"))
         .or(args.config.clone());
     let mut spec = match &base {
         Some(path) => RunSpec::load(path)?,
         None => RunSpec::Images(ImageRunConfig::new()),
     };
-    if let Some(dataset) = args.dataset {
+    let model = args.model.map(ModelArg::kind);
+    if let Some(dataset) = &args.dataset {
         if let Some(dist) = dataset.distribution() {
             match &mut spec {
                 RunSpec::Toy(c) => c.dataset = dist,
                 RunSpec::Images(_) => spec = RunSpec::Toy(ToyRunConfig::new().with_dataset(dist)),
             }
-        } else if let Some((images, size, channels)) = dataset.images(&args)? {
-            let config = match spec {
-                RunSpec::Images(c) => c,
-                RunSpec::Toy(_) => ImageRunConfig::new(),
-            };
-            spec = RunSpec::Images(config.with_dataset(images).with_image_shape(size, channels));
+        } else {
+            // Labelled datasets default to the conditional DCGAN, image folders (usually
+            // unlabelled) to DCGAN.
+            let kind = model.unwrap_or(match dataset {
+                DatasetArg::Folder(_) => ModelKind::Dcgan,
+                _ => ModelKind::CganDcgan,
+            });
+            if let Some((images, size, channels, classes)) =
+                dataset.images(args, kind.conditional())?
+            {
+                let config = match spec {
+                    RunSpec::Images(c) => c,
+                    RunSpec::Toy(_) => ImageRunConfig::new(),
+                };
+                spec = RunSpec::Images(
+                    config
+                        .with_dataset(images)
+                        .with_model(kind, size, channels, classes),
+                );
+            }
+        }
+    } else if let (Some(kind), RunSpec::Images(c)) = (model, &mut spec) {
+        // Another model on the same images.
+        let (size, channels) = match &c.networks {
+            gan::image::ImageNetworks::Dcgan(n) => (n.generator.image_size, n.generator.channels),
+            gan::image::ImageNetworks::Mlp(n) => {
+                let ch = if matches!(c.dataset, ImageDataset::Cifar10(_)) {
+                    3
+                } else {
+                    1
+                };
+                (((n.generator.output_dim / ch) as f64).sqrt() as usize, ch)
+            }
+        };
+        let classes = c.networks.num_classes().unwrap_or(10);
+        c.networks = gan::image::ImageNetworks::for_images(kind, size, channels, classes);
+    }
+    if let (RunSpec::Toy(_), Some(kind)) = (&spec, model)
+        && kind != ModelKind::Mlp
+    {
+        return Err(GanError::Invalid {
+            field: "--model",
+            value: kind.name().into(),
+            expected: "mlp for the 2-D datasets (ring8, grid25, moons, spiral): they have no labels and no pixels".into(),
+        });
+    }
+    match &mut spec {
+        RunSpec::Images(c) => {
+            if args.limit.is_some() {
+                c.limit = args.limit;
+            }
+            if args.epochs.is_some() {
+                c.epochs = args.epochs;
+            }
+            if args.steps.is_some() {
+                c.epochs = None;
+            }
+        }
+        RunSpec::Toy(_) => {
+            if let Some(epochs) = args.epochs {
+                return Err(GanError::Invalid {
+                    field: "--epochs",
+                    value: epochs.to_string(),
+                    expected:
+                        "--steps for the 2-D datasets: they are sampled afresh, without epochs"
+                            .into(),
+                });
+            }
         }
     }
-    if let RunSpec::Images(c) = &mut spec
-        && args.limit.is_some()
-    {
-        c.limit = args.limit;
-    }
-    let (training, run, seed) = spec.parts();
+    let (training, run, seed) = parts(&mut spec);
     if let Some(loss) = args.loss {
         loss.apply(training);
     }
@@ -318,20 +513,46 @@ fn train(args: TrainArgs) -> Result<()> {
     if let Some(s) = args.seed {
         *seed = s;
     }
-    let backend = match args.backend {
-        Some(b) => b,
-        None => BackendKind::default_compiled().ok_or(gan::backend::BackendError::NotCompiled {
-            backend: BackendKind::Flex,
-            feature: "flex",
-        })?,
+    Ok(spec)
+}
+
+fn train(args: TrainArgs) -> Result<()> {
+    let resume_dir = match &args.resume {
+        None => None,
+        Some(Some(dir)) => {
+            if let Some(out) = &args.out
+                && out != dir
+            {
+                return Err(GanError::Invalid {
+                    field: "--out",
+                    value: out.display().to_string(),
+                    expected: format!(
+                        "the resumed run's directory {} (or no --out)",
+                        dir.display()
+                    ),
+                });
+            }
+            Some(dir.clone())
+        }
+        Some(None) => Some(args.out.clone().ok_or(GanError::MissingArgument {
+            argument: "--out RUN_DIR",
+            reason: "--resume without a directory continues the run in --out",
+        })?),
     };
-    let dataset_name = spec.label();
-    let model = match spec {
-        RunSpec::Toy(_) => "mlp",
-        RunSpec::Images(_) => "dcgan",
-    };
-    let resume = args.resume.is_some();
-    let dir = args.resume.or(args.out).unwrap_or_else(|| {
+    if let Some(dir) = &resume_dir
+        && !dir.join("config.json").is_file()
+    {
+        return Err(GanError::RunDir {
+            path: dir.clone(),
+            reason: "it has no config.json, so there is no run to resume (start one with `gan train --out DIR`)".into(),
+        });
+    }
+    let spec = resolve(&args, resume_dir.as_deref())?;
+    let backend = args.backend.backend()?;
+    let dataset_name = spec.dataset_label();
+    let model = spec.model_label();
+    let resume = resume_dir.is_some();
+    let dir = resume_dir.or(args.out.clone()).unwrap_or_else(|| {
         PathBuf::from("runs").join(format!("{dataset_name}-{model}-{}", utc_stamp()))
     });
 
@@ -341,7 +562,7 @@ fn train(args: TrainArgs) -> Result<()> {
         quiet: args.quiet,
         resume,
     };
-    let report = run_on(backend, args.device, task)??;
+    let report = run_on(backend, args.backend.device, task)??;
     for skipped in &report.skipped {
         eprintln!("skipped: {skipped}");
     }
@@ -352,7 +573,7 @@ fn train(args: TrainArgs) -> Result<()> {
     };
     match &report.last {
         Some(m) => println!(
-            "trained {dataset_name} on {backend} in {:.1} s{from}: loss D {:.4}, G {:.4}, \
+            "trained {dataset_name} ({model}) on {backend} in {:.1} s{from}: loss D {:.4}, G {:.4}, \
              D(x) {:.3}, D(G(z)) {:.3}",
             report.seconds, m.d_loss, m.g_loss, m.d_real, m.d_fake
         ),
@@ -367,13 +588,93 @@ fn train(args: TrainArgs) -> Result<()> {
     Ok(())
 }
 
-/// The dataset's name in run directories and messages: `ring8`, `grid25`, `moons`, `spiral`.
-fn dataset_label(dist: &Toy2d) -> String {
-    match dist {
-        Toy2d::Ring(c) => format!("ring{}", c.modes),
-        Toy2d::Grid(c) => format!("grid{}", c.side * c.side),
-        Toy2d::Moons(_) => "moons".into(),
-        Toy2d::Spiral(_) => "spiral".into(),
+/// Sampling or interpolating on the chosen backend.
+enum DrawTask {
+    Sample(PathBuf, SampleRequest),
+    Interpolate {
+        run: PathBuf,
+        rows: usize,
+        steps: usize,
+        seed: u64,
+    },
+}
+
+impl BackendTask for DrawTask {
+    type Output = Result<Samples>;
+
+    fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output {
+        match self {
+            DrawTask::Sample(run, request) => {
+                sample_run::<B::InnerBackend>(&run, &request, &device)
+            }
+            DrawTask::Interpolate {
+                run,
+                rows,
+                steps,
+                seed,
+            } => interpolate_run::<B::InnerBackend>(&run, rows, steps, seed, &device),
+        }
+    }
+}
+
+fn sample(args: SampleArgs) -> Result<()> {
+    let request = SampleRequest {
+        n: args.n,
+        seed: args.seed,
+        label: args.label,
+        weights: match args.weights {
+            WeightsArg::Inference => GeneratorWeights::Inference,
+            WeightsArg::Trained => GeneratorWeights::Trained,
+            WeightsArg::Ema => GeneratorWeights::Ema,
+        },
+    };
+    check_out(&args.out)?;
+    let samples = run_on(
+        args.backend.backend()?,
+        args.backend.device,
+        DrawTask::Sample(args.run, request),
+    )??;
+    samples.save(&args.out)?;
+    println!(
+        "{} samples of shape {:?}: {}",
+        samples.len(),
+        &samples.shape[1..],
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn interpolate(args: InterpolateArgs) -> Result<()> {
+    check_out(&args.out)?;
+    let samples = run_on(
+        args.backend.backend()?,
+        args.backend.device,
+        DrawTask::Interpolate {
+            run: args.run,
+            rows: args.rows,
+            steps: args.steps,
+            seed: args.seed,
+        },
+    )??;
+    samples.save(&args.out)?;
+    println!(
+        "{} walks of {} steps: {}",
+        args.rows,
+        args.steps,
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// Fails early on an output name that is neither .png nor .npy.
+fn check_out(out: &Path) -> Result<()> {
+    match out.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("png") || e.eq_ignore_ascii_case("npy") => Ok(()),
+        _ => Err(GanError::Invalid {
+            field: "--out",
+            value: out.display().to_string(),
+            expected: "a file name ending in .png (a picture) or .npy (a NumPy array)".into(),
+        }),
     }
 }
 

@@ -92,17 +92,17 @@ fn default_job_trains_dcgan_on_embedded_mnist() {
         );
         let stdout = text(&o.stdout);
         assert!(
-            stdout.contains(&format!("trained mnist-embedded on {backend}")),
+            stdout.contains(&format!("trained mnist-embedded (cgan-dcgan) on {backend}")),
             "{stdout}"
         );
         assert_png(&out.join("samples.png"));
         let saved = gan::image::ImageRunConfig::load(out.join("config.json")).unwrap();
         assert_eq!(saved.dataset, gan::data::ImageDataset::EmbeddedMnist);
-        assert_eq!(saved.generator.image_size, 28);
-        // An 8x8 grid of 28x28 digits with 2-pixel gaps is wider than 8 * 28.
+        assert_eq!(saved.networks.kind(), gan::image::ModelKind::CganDcgan);
+        // A 10x10 grid of 28x28 digits with 2-pixel gaps is wider than 10 * 28.
         let png = std::fs::read(out.join("samples.png")).unwrap();
         let width = u32::from_be_bytes([png[16], png[17], png[18], png[19]]);
-        assert!(width >= 8 * 28, "grid width {width}");
+        assert!(width >= 10 * 28, "grid width {width}");
 
         if backend.name() == "flex" {
             let o = gan(&["train", "--resume", out_str, "--steps", "3", "--quiet"]);
@@ -137,7 +137,7 @@ fn image_datasets_from_the_command_line() {
         out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", text(&o.stderr));
-    assert!(text(&o.stdout).contains("trained fashion-mnist on flex"));
+    assert!(text(&o.stdout).contains("trained fashion-mnist (cgan-dcgan) on flex"));
     assert_png(&out.join("samples.png"));
 
     let images = dir.path().join("faces");
@@ -177,14 +177,14 @@ fn image_datasets_from_the_command_line() {
     let o = gan(&["train", "--dataset", "folder", "--steps", "1"]);
     assert!(!o.status.success());
     assert!(
-        text(&o.stderr).contains("--data-dir is required"),
+        text(&o.stderr).contains("--dataset folder:PATH (or --data-dir) is required"),
         "{}",
         text(&o.stderr)
     );
 
     let config = dir.path().join("c.json");
     gan::image::ImageRunConfig::new()
-        .with_image_shape(32, 1)
+        .with_model(gan::image::ModelKind::Dcgan, 32, 1, 10)
         .save(&config)
         .unwrap();
     let o = gan(&[
@@ -273,4 +273,385 @@ fn bad_values_name_the_flag_and_choices() {
     ]);
     assert!(!o.status.success());
     assert!(text(&o.stderr).contains("`k` = 0"), "{}", text(&o.stderr));
+}
+
+/// Reads a `.npy` file of float32: its shape and values.
+fn read_npy(path: &Path) -> (Vec<usize>, Vec<f32>) {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[..8], b"\x93NUMPY\x01\x00", "npy magic and version");
+    let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    assert_eq!((10 + header_len) % 64, 0, "header padded to 64 bytes");
+    let header = std::str::from_utf8(&bytes[10..10 + header_len]).unwrap();
+    assert!(header.contains("'descr': '<f4'"), "{header}");
+    assert!(header.contains("'fortran_order': False"), "{header}");
+    assert!(header.ends_with('\n'));
+    let dims = header
+        .split("'shape': (")
+        .nth(1)
+        .unwrap()
+        .split(')')
+        .next()
+        .unwrap();
+    let shape: Vec<usize> = dims
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| d.parse().unwrap())
+        .collect();
+    let values: Vec<f32> = bytes[10 + header_len..]
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    assert_eq!(values.len(), shape.iter().product::<usize>());
+    (shape, values)
+}
+
+fn png_size(path: &Path) -> (u32, u32) {
+    assert_png(path);
+    let png = std::fs::read(path).unwrap();
+    (
+        u32::from_be_bytes([png[16], png[17], png[18], png[19]]),
+        u32::from_be_bytes([png[20], png[21], png[22], png[23]]),
+    )
+}
+
+fn ok(o: &Output) -> String {
+    assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
+    text(&o.stdout)
+}
+
+fn fails_with(o: &Output, needles: &[&str]) {
+    assert!(!o.status.success(), "should fail: {}", text(&o.stdout));
+    let err = text(&o.stderr);
+    for needle in needles {
+        assert!(err.contains(needle), "{needle:?} not in {err}");
+    }
+}
+
+/// `gan sample` and `gan interpolate` on a (briefly) trained conditional image run and a 2-D run:
+/// PNG grids, `.npy` arrays NumPy can read, class selection, and errors naming the flag.
+#[test]
+fn sample_and_interpolate_from_trained_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("digits");
+    let run_s = run.to_str().unwrap();
+    ok(&gan(&[
+        "train", "--limit", "64", "--steps", "2", "--batch", "8", "--quiet", "--out", run_s,
+    ]));
+
+    let png = dir.path().join("s.png");
+    let stdout = ok(&gan(&[
+        "sample",
+        "--run",
+        run_s,
+        "--n",
+        "20",
+        "--out",
+        png.to_str().unwrap(),
+    ]));
+    assert!(stdout.contains("20 samples"), "{stdout}");
+    // One class per column: 10 columns of 28x28 digits, scaled x2 with 2-pixel gaps.
+    let (w, h) = png_size(&png);
+    assert!(w > h && w >= 10 * 56, "{w}x{h}");
+
+    let npy = dir.path().join("s.npy");
+    ok(&gan(&[
+        "sample",
+        "--run",
+        run_s,
+        "--n",
+        "30",
+        "--seed",
+        "4",
+        "--out",
+        npy.to_str().unwrap(),
+    ]));
+    let (shape, values) = read_npy(&npy);
+    assert_eq!(shape, [30, 1, 28, 28]);
+    assert!(values.iter().all(|v| (0.0..=1.0).contains(v)));
+    assert!(values.iter().any(|&v| v > 0.0 && v < 1.0));
+    // The same seed draws the same samples; another seed others.
+    let again = dir.path().join("again.npy");
+    ok(&gan(&[
+        "sample",
+        "--run",
+        run_s,
+        "--n",
+        "30",
+        "--seed",
+        "4",
+        "--out",
+        again.to_str().unwrap(),
+    ]));
+    assert_eq!(read_npy(&again).1, values);
+    ok(&gan(&[
+        "sample",
+        "--run",
+        run_s,
+        "--n",
+        "30",
+        "--seed",
+        "5",
+        "--out",
+        again.to_str().unwrap(),
+    ]));
+    assert_ne!(read_npy(&again).1, values);
+
+    let sevens = dir.path().join("sevens.npy");
+    ok(&gan(&[
+        "sample",
+        "--run",
+        run_s,
+        "--n",
+        "5",
+        "--label",
+        "7",
+        "--out",
+        sevens.to_str().unwrap(),
+    ]));
+    assert_eq!(read_npy(&sevens).0, [5, 1, 28, 28]);
+
+    fails_with(
+        &gan(&[
+            "sample",
+            "--run",
+            run_s,
+            "--label",
+            "10",
+            "--out",
+            sevens.to_str().unwrap(),
+        ]),
+        &["--label", "0 to 9"],
+    );
+    fails_with(
+        &gan(&["sample", "--run", run_s, "--out", "x.txt"]),
+        &["--out", ".png", ".npy"],
+    );
+    fails_with(
+        &gan(&[
+            "sample",
+            "--run",
+            dir.path().to_str().unwrap(),
+            "--out",
+            "x.png",
+        ]),
+        &["no config.json"],
+    );
+    fails_with(
+        &gan(&[
+            "sample",
+            "--run",
+            run_s,
+            "--weights",
+            "latest",
+            "--out",
+            "x.png",
+        ]),
+        &["--weights", "inference", "trained", "ema"],
+    );
+
+    let walk = dir.path().join("walk.png");
+    let stdout = ok(&gan(&[
+        "interpolate",
+        "--run",
+        run_s,
+        "--rows",
+        "3",
+        "--steps",
+        "6",
+        "--out",
+        walk.to_str().unwrap(),
+    ]));
+    assert!(stdout.contains("3 walks of 6 steps"), "{stdout}");
+    let (w, h) = png_size(&walk);
+    assert!(w > h, "6 columns, 3 rows: {w}x{h}");
+    let walk_npy = dir.path().join("walk.npy");
+    ok(&gan(&[
+        "interpolate",
+        "--run",
+        run_s,
+        "--rows",
+        "2",
+        "--steps",
+        "4",
+        "--out",
+        walk_npy.to_str().unwrap(),
+    ]));
+    let (shape, values) = read_npy(&walk_npy);
+    assert_eq!(shape, [8, 1, 28, 28]);
+    // Neighbouring points of a walk are closer to each other than its two ends are.
+    let image = |i: usize| &values[i * 784..(i + 1) * 784];
+    let dist = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f32>();
+    assert!(dist(image(0), image(1)) < dist(image(0), image(3)));
+    fails_with(
+        &gan(&[
+            "interpolate",
+            "--run",
+            run_s,
+            "--steps",
+            "1",
+            "--out",
+            "w.png",
+        ]),
+        &["--steps", "at least 2"],
+    );
+
+    let ring = dir.path().join("ring");
+    let ring_s = ring.to_str().unwrap();
+    ok(&gan(&[
+        "train",
+        "--dataset",
+        "ring8",
+        "--steps",
+        "3",
+        "--quiet",
+        "--out",
+        ring_s,
+    ]));
+    let points = dir.path().join("points.npy");
+    ok(&gan(&[
+        "sample",
+        "--run",
+        ring_s,
+        "--n",
+        "50",
+        "--out",
+        points.to_str().unwrap(),
+    ]));
+    assert_eq!(read_npy(&points).0, [50, 2]);
+    let scatter = dir.path().join("points.png");
+    ok(&gan(&[
+        "sample",
+        "--run",
+        ring_s,
+        "--out",
+        scatter.to_str().unwrap(),
+    ]));
+    assert_eq!(png_size(&scatter), (512, 512));
+    fails_with(
+        &gan(&["sample", "--run", ring_s, "--label", "1", "--out", "x.png"]),
+        &["--label", "not class-conditional"],
+    );
+    fails_with(
+        &gan(&["interpolate", "--run", ring_s, "--out", "w.png"]),
+        &["image runs"],
+    );
+}
+
+/// `--model`, `--epochs`, `folder:PATH` and `--resume` with `--out`.
+#[test]
+fn model_epochs_folder_and_resume_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("mlp");
+    let run_s = run.to_str().unwrap();
+    let stdout = ok(&gan(&[
+        "train", "--model", "mlp", "--limit", "64", "--epochs", "1", "--batch", "16", "--quiet",
+        "--out", run_s,
+    ]));
+    assert!(stdout.contains("trained mnist-embedded (mlp)"), "{stdout}");
+    let saved = gan::image::ImageRunConfig::load(run.join("config.json")).unwrap();
+    assert_eq!(saved.networks.kind(), gan::image::ModelKind::Mlp);
+    // One epoch of 64 images in minibatches of 16 with k = 1.
+    assert_eq!(saved.training.iterations, 4);
+    assert_eq!(saved.epochs, Some(1));
+    let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    assert!(
+        metrics.lines().last().unwrap().contains("\"step\":4"),
+        "{metrics}"
+    );
+
+    // --resume with --out continues the same run; a second epoch doubles the iterations.
+    let stdout = ok(&gan(&[
+        "train", "--resume", "--out", run_s, "--epochs", "2", "--quiet",
+    ]));
+    assert!(stdout.contains("resumed at iteration 4"), "{stdout}");
+    let saved = gan::image::ImageRunConfig::load(run.join("config.json")).unwrap();
+    assert_eq!(saved.training.iterations, 8);
+    fails_with(&gan(&["train", "--resume", "--quiet"]), &["--out"]);
+    fails_with(
+        &gan(&["train", "--resume", dir.path().to_str().unwrap(), "--quiet"]),
+        &["no config.json", "nothing to resume"],
+    );
+
+    fails_with(
+        &gan(&[
+            "train",
+            "--dataset",
+            "ring8",
+            "--model",
+            "dcgan",
+            "--steps",
+            "1",
+        ]),
+        &["--model", "mlp for the 2-D datasets"],
+    );
+    fails_with(
+        &gan(&["train", "--dataset", "ring8", "--epochs", "1"]),
+        &["--epochs", "--steps"],
+    );
+    fails_with(
+        &gan(&["train", "--model", "gan"]),
+        &["--model", "mlp", "dcgan", "cgan-mlp", "cgan-dcgan"],
+    );
+    fails_with(
+        &gan(&["train", "--dataset", "celeba"]),
+        &["--dataset", "folder:PATH", "fashion-mnist"],
+    );
+
+    // folder:PATH with class subfolders trains a conditional DCGAN on its two classes.
+    let images = dir.path().join("shapes");
+    for (class, colour) in [("red", [200u8, 30, 30]), ("blue", [30, 30, 200])] {
+        std::fs::create_dir_all(images.join(class)).unwrap();
+        for i in 0..3u32 {
+            image::RgbImage::from_fn(36, 30, |x, _| {
+                image::Rgb(colour.map(|c| c.saturating_add((x * i) as u8)))
+            })
+            .save(images.join(class).join(format!("{i}.png")))
+            .unwrap();
+        }
+    }
+    let out = dir.path().join("shapes-run");
+    let spec = format!("folder:{}", images.display());
+    let stdout = ok(&gan(&[
+        "train",
+        "--dataset",
+        &spec,
+        "--model",
+        "cgan-dcgan",
+        "--image-size",
+        "28",
+        "--steps",
+        "1",
+        "--batch",
+        "4",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert!(stdout.contains("trained shapes (cgan-dcgan)"), "{stdout}");
+    assert_eq!(
+        gan::sample::RunSpec::load_run(&out).unwrap().num_classes(),
+        Some(2)
+    );
+    // A conditional model on a folder without class subfolders is a clear error.
+    let flat = dir.path().join("flat");
+    std::fs::create_dir(&flat).unwrap();
+    std::fs::copy(images.join("red/0.png"), flat.join("a.png")).unwrap();
+    fails_with(
+        &gan(&[
+            "train",
+            "--dataset",
+            &format!("folder:{}", flat.display()),
+            "--model",
+            "cgan-dcgan",
+            "--image-size",
+            "28",
+            "--steps",
+            "1",
+            "--quiet",
+            "--out",
+            dir.path().join("flat-run").to_str().unwrap(),
+        ]),
+        &["classes"],
+    );
 }

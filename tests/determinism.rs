@@ -106,8 +106,10 @@ fn resume_with_dropout<B: AutodiffBackend>(device: &B::Device) {
 fn image_run_resumes_exactly<B: AutodiffBackend>(device: &B::Device) {
     let _rng = BACKEND_RNG.lock().unwrap_or_else(|e| e.into_inner());
     let mut config = ImageRunConfig::new().with_limit(Some(40)).with_seed(9);
-    config.generator.width = 8;
-    config.discriminator.width = 8;
+    if let gan::image::ImageNetworks::Dcgan(n) = &mut config.networks {
+        n.generator.width = 8;
+        n.discriminator.width = 8;
+    }
     config.training.batch_size = 16;
     config.run = RunConfig::new()
         .with_log_every(1)

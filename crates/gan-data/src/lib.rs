@@ -38,4 +38,4 @@ pub use mnist::{
     Split, embedded_mnist, embedded_mnist_files,
 };
 pub use source::{Batch, BatchSource, DataRng, ToySampler};
-pub use toy::{GridConfig, MoonsConfig, RingConfig, SpiralConfig, Toy2d};
+pub use toy::{GridConfig, ModeCoverage, MoonsConfig, RingConfig, SpiralConfig, Toy2d};

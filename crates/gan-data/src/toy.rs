@@ -208,6 +208,60 @@ impl Toy2d {
         out
     }
 
+    /// Mode coverage of generated points (flat `[x0, y0, ...]`), as VEEGAN and PacGAN report it
+    /// for the Gaussian mixtures: a point is of high quality when it lies within three standard
+    /// deviations of its nearest mode centre, and a mode is captured when it holds at least one
+    /// high-quality point. `None` for moons and the spiral, which have no modes.
+    pub fn coverage(&self, points: &[f32]) -> Option<ModeCoverage> {
+        let modes = self.modes();
+        if modes.is_empty() {
+            return None;
+        }
+        let radius = 3.0 * self.mode_std();
+        let mut counts = vec![0usize; modes.len()];
+        let n = points.len() / 2;
+        for p in points.chunks_exact(2) {
+            let (x, y) = (f64::from(p[0]), f64::from(p[1]));
+            let (best, dist) = modes
+                .iter()
+                .map(|[cx, cy]| (x - cx).hypot(y - cy))
+                .enumerate()
+                .fold(
+                    (0, f64::INFINITY),
+                    |a, (i, d)| if d < a.1 { (i, d) } else { a },
+                );
+            if dist <= radius {
+                counts[best] += 1;
+            }
+        }
+        let high_quality: usize = counts.iter().sum();
+        // KL(p || uniform) of the high-quality points' mode histogram p.
+        let k = modes.len() as f64;
+        let reverse_kl = if high_quality == 0 {
+            f64::INFINITY
+        } else {
+            counts
+                .iter()
+                .filter(|&&c| c > 0)
+                .map(|&c| {
+                    let p = c as f64 / high_quality as f64;
+                    p * (p * k).ln()
+                })
+                .sum()
+        };
+        Some(ModeCoverage {
+            modes_captured: counts.iter().filter(|&&c| c > 0).count(),
+            modes: modes.len(),
+            high_quality: if n == 0 {
+                0.0
+            } else {
+                high_quality as f64 / n as f64
+            },
+            reverse_kl,
+            counts,
+        })
+    }
+
     /// Draws a batch of `n` points on `device`.
     ///
     /// # Shapes
@@ -220,6 +274,22 @@ impl Toy2d {
     ) -> Tensor<B, 2> {
         Tensor::from_data(TensorData::new(self.sample_points(n, rng), [n, 2]), device)
     }
+}
+
+/// How well samples cover the modes of a Gaussian mixture (see [`Toy2d::coverage`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModeCoverage {
+    /// Modes with at least one high-quality sample.
+    pub modes_captured: usize,
+    /// Modes of the mixture.
+    pub modes: usize,
+    /// Fraction of samples within three standard deviations of a mode centre.
+    pub high_quality: f64,
+    /// `KL(p || uniform)` of the high-quality samples' histogram over the modes (0 when every
+    /// mode holds the same share; infinite when no sample is of high quality).
+    pub reverse_kl: f64,
+    /// High-quality samples per mode, in the order of [`Toy2d::modes`].
+    pub counts: Vec<usize>,
 }
 
 fn positive_count(field: &'static str, value: usize) -> DataResult<()> {
@@ -293,6 +363,28 @@ mod tests {
                 .all(|[x, y]| (x.hypot(*y) - 1.0).abs() < 1e-12)
         );
         assert_eq!(ring.mode_std(), 0.01);
+    }
+
+    /// The data itself covers every mode uniformly; a collapsed sampler covers one.
+    #[test]
+    fn coverage_of_the_data_and_of_a_collapsed_sampler() {
+        let ring = Toy2d::ring8();
+        let points = ring.sample_points(8000, &mut rand_pcg::Pcg64::new(5, 7));
+        let c = ring.coverage(&points).unwrap();
+        assert_eq!((c.modes_captured, c.modes), (8, 8));
+        // P(|N(0, I_2)| <= 3) = 1 - exp(-4.5) = 0.9889.
+        assert!((c.high_quality - 0.9889).abs() < 0.005, "{c:?}");
+        // 8 modes, about 1000 points each: KL to uniform is O(k / n).
+        assert!(c.reverse_kl < 0.005, "{c:?}");
+        let one_mode: Vec<f32> = [2.0f32, 0.0].repeat(100);
+        let c = ring.coverage(&one_mode).unwrap();
+        assert_eq!(c.modes_captured, 1);
+        assert_eq!(c.high_quality, 1.0);
+        assert!((c.reverse_kl - 8f64.ln()).abs() < 1e-12);
+        let far: Vec<f32> = [0.0f32, 0.0].repeat(10);
+        let c = ring.coverage(&far).unwrap();
+        assert_eq!((c.modes_captured, c.high_quality), (0, 0.0));
+        assert!(Toy2d::moons().coverage(&points).is_none());
     }
 
     #[test]

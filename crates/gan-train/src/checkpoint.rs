@@ -156,6 +156,49 @@ fn load_weights<B: Backend, M: Module<B>>(module: M, path: &Path) -> CkResult<M>
     Ok(module)
 }
 
+/// Which generator weights of a checkpoint to load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeneratorWeights {
+    /// The moving average when the run kept one, else the trained weights: what the run's own
+    /// sample pictures are drawn from.
+    Inference,
+    /// The trained weights (the last iterate).
+    Trained,
+    /// The moving average; an error when the run kept none.
+    Ema,
+}
+
+/// Loads a generator's weights from the checkpoint directory `dir` (a `step-*` directory, see
+/// [`latest_checkpoint`]) into `module`, which must have the checkpoint's architecture. Works
+/// on any backend, autodiff or not, so a trained run can be sampled without its optimizer
+/// state. Returns the module and whether the moving average was loaded.
+pub fn load_generator<B: Backend, M: Module<B>>(
+    module: M,
+    dir: &Path,
+    which: GeneratorWeights,
+) -> TrainResult<(M, bool)> {
+    if !dir.join(STATE).is_file() {
+        return Err(CheckpointError::NotFound(dir.to_path_buf()).into());
+    }
+    let ema = dir.join(EMA);
+    let use_ema = match which {
+        GeneratorWeights::Trained => false,
+        GeneratorWeights::Inference => ema.is_file(),
+        GeneratorWeights::Ema => true,
+    };
+    let path = if use_ema { ema } else { dir.join(GENERATOR) };
+    Ok((load_weights(module, &path)?, use_ema))
+}
+
+/// Loads the discriminator's weights from the checkpoint directory `dir` into `module`, which
+/// must have the checkpoint's architecture (on any backend, autodiff or not).
+pub fn load_discriminator<B: Backend, M: Module<B>>(module: M, dir: &Path) -> TrainResult<M> {
+    if !dir.join(STATE).is_file() {
+        return Err(CheckpointError::NotFound(dir.to_path_buf()).into());
+    }
+    Ok(load_weights(module, &dir.join(DISCRIMINATOR))?)
+}
+
 impl<M: AutodiffModule<B>, B: AutodiffBackend> GanOptimizer<M, B> {
     fn record_bytes(&self, path: &Path) -> CkResult<Vec<u8>> {
         let recorder = NamedMpkBytesRecorder::<FullPrecisionSettings>::new();

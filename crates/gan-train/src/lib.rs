@@ -16,7 +16,9 @@ pub mod penalty;
 pub mod run;
 mod trainer;
 
-pub use checkpoint::{latest_checkpoint, prune_checkpoints};
+pub use checkpoint::{
+    GeneratorWeights, latest_checkpoint, load_discriminator, load_generator, prune_checkpoints,
+};
 pub use ema::ema_update;
 pub use error::{CheckpointError, Result, TrainError};
 pub use loss::{GanLoss, softplus};

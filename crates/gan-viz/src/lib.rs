@@ -16,4 +16,4 @@ pub use error::{Result, VizError};
 pub use font::text_width;
 pub use grid::ImageGrid;
 pub use line::{Curve, LinePlot, PALETTE};
-pub use scatter::{ScatterPlot, Series};
+pub use scatter::{Background, ScatterPlot, Series, diverging};

@@ -26,6 +26,33 @@ pub struct ScatterPlot {
     pub range: (f64, f64),
     /// Point sets, drawn in order (later sets on top).
     pub series: Vec<Series>,
+    /// Values in `[0, 1]` shaded under the points (see [`ScatterPlot::with_background`]).
+    pub background: Option<Background>,
+}
+
+/// A field of values in `[0, 1]` on a square grid over the plot's range, shaded from blue (0)
+/// through white (1/2) to red (1): a discriminator's `D(x)`, for instance.
+#[derive(Debug, Clone)]
+pub struct Background {
+    /// `resolution * resolution` values, row by row from the bottom (lowest y) up, each row
+    /// from the lowest x.
+    pub values: Vec<f32>,
+    /// Cells per side.
+    pub resolution: usize,
+}
+
+/// The shade of `v` in `[0, 1]`: blue, white at 1/2, red.
+pub fn diverging(v: f32) -> Rgb {
+    let v = v.clamp(0.0, 1.0);
+    let mix =
+        |a: u8, b: u8, t: f32| (f32::from(a) + (f32::from(b) - f32::from(a)) * t).round() as u8;
+    if v < 0.5 {
+        let t = v * 2.0;
+        Rgb(mix(80, 255, t), mix(120, 255, t), mix(220, 255, t))
+    } else {
+        let t = (v - 0.5) * 2.0;
+        Rgb(mix(255, 230, t), mix(255, 90, t), mix(255, 80, t))
+    }
 }
 
 impl ScatterPlot {
@@ -35,7 +62,15 @@ impl ScatterPlot {
             size,
             range,
             series: Vec::new(),
+            background: None,
         }
+    }
+
+    /// Shades `values` (in `[0, 1]`, `resolution` x `resolution` cells over the range, rows from
+    /// the bottom up) under the points.
+    pub fn with_background(mut self, values: Vec<f32>, resolution: usize) -> Self {
+        self.background = Some(Background { values, resolution });
+        self
     }
 
     /// Adds a point set.
@@ -71,6 +106,22 @@ impl ScatterPlot {
         }
         let mut canvas = Canvas::new(self.size, self.size, Rgb::WHITE);
         let last = (self.size - 1) as f64;
+        if let Some(bg) = &self.background {
+            if bg.resolution == 0 || bg.values.len() != bg.resolution * bg.resolution {
+                return Err(VizError::InvalidInput(
+                    "background must have resolution * resolution values",
+                ));
+            }
+            for py in 0..self.size {
+                // Pixel rows go down, background rows go up.
+                let row = (self.size - 1 - py) * bg.resolution / self.size;
+                for px in 0..self.size {
+                    let col = px * bg.resolution / self.size;
+                    let colour = diverging(bg.values[row * bg.resolution + col]);
+                    canvas.set(px as i64, py as i64, colour);
+                }
+            }
+        }
         for tick in (lo.ceil() as i64)..=(hi.floor() as i64) {
             let colour = if tick == 0 {
                 Rgb(150, 150, 150)
@@ -108,5 +159,27 @@ impl ScatterPlot {
     /// Draws the plot and writes it as a PNG file.
     pub fn save_png(&self, path: impl AsRef<Path>) -> Result<()> {
         self.render()?.save_png(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The background is drawn with y upwards: the bottom-left cell at the bottom-left pixel.
+    #[test]
+    fn background_shades_cells_with_y_upwards() {
+        // 2x2 cells: bottom row [0, 0], top row [1, 1].
+        let plot = ScatterPlot::new(64, (-10.5, 10.5)).with_background(vec![0.0, 0.0, 1.0, 1.0], 2);
+        let canvas = plot.render().unwrap();
+        assert_eq!(canvas.get(5, 60), Some(diverging(0.0)));
+        assert_eq!(canvas.get(5, 3), Some(diverging(1.0)));
+        assert_eq!(diverging(0.5), Rgb(255, 255, 255));
+        assert!(
+            ScatterPlot::new(64, (0.0, 1.0))
+                .with_background(vec![0.0; 3], 2)
+                .render()
+                .is_err()
+        );
     }
 }

@@ -1,0 +1,554 @@
+//! Using a trained run: reading its config, loading its generator from the newest checkpoint,
+//! drawing samples and latent walks, and writing them as a PNG picture or a NumPy `.npy` array.
+
+use std::path::{Path, PathBuf};
+
+use burn::config::Config;
+use burn::tensor::backend::Backend;
+use burn::tensor::{Int, Tensor};
+use gan_data::Toy2d;
+use gan_models::{Generator, Prior, lerp, rng_from_seed, slerp};
+use gan_train::{GeneratorWeights, RunDir, load_generator};
+use gan_viz::{ImageGrid, Rgb, ScatterPlot};
+
+use crate::error::{GanError, Result};
+use crate::image::{ImageNetworks, ImageRunConfig};
+use crate::toy::ToyRunConfig;
+
+/// A run of either kind, as saved in its `config.json`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunSpec {
+    /// A fully connected GAN on a 2-D distribution.
+    Toy(ToyRunConfig),
+    /// A GAN on an image dataset.
+    Images(ImageRunConfig),
+}
+
+impl RunSpec {
+    /// Reads a run config file; its kind follows from its `dataset` (a 2-D distribution or an
+    /// image dataset).
+    pub fn load(path: &Path) -> Result<Self> {
+        let err = |source| GanError::Config {
+            path: path.to_path_buf(),
+            source,
+        };
+        let text = std::fs::read_to_string(path).map_err(|source| GanError::Io {
+            action: "cannot read",
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let toy = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v.get("dataset").cloned())
+            .is_some_and(|d| serde_json::from_value::<Toy2d>(d).is_ok());
+        Ok(if toy {
+            RunSpec::Toy(ToyRunConfig::load(path).map_err(err)?)
+        } else {
+            RunSpec::Images(ImageRunConfig::load(path).map_err(err)?)
+        })
+    }
+
+    /// Reads the config of the run in `dir`.
+    pub fn load_run(dir: &Path) -> Result<Self> {
+        let path = dir.join("config.json");
+        if !path.is_file() {
+            return Err(GanError::RunDir {
+                path: dir.to_path_buf(),
+                reason: "it has no config.json (is it the directory `gan train` printed?)".into(),
+            });
+        }
+        Self::load(&path)
+    }
+
+    /// The dataset's name in run directories and messages: `ring8`, `grid25`, `moons`,
+    /// `spiral`, `mnist-embedded`, `fashion-mnist`, ...
+    pub fn dataset_label(&self) -> String {
+        match self {
+            RunSpec::Toy(c) => match &c.dataset {
+                Toy2d::Ring(r) => format!("ring{}", r.modes),
+                Toy2d::Grid(g) => format!("grid{}", g.side * g.side),
+                Toy2d::Moons(_) => "moons".into(),
+                Toy2d::Spiral(_) => "spiral".into(),
+            },
+            RunSpec::Images(c) => c.dataset.label(),
+        }
+    }
+
+    /// The model's name: `mlp`, `dcgan`, `cgan-mlp` or `cgan-dcgan`.
+    pub fn model_label(&self) -> &'static str {
+        match self {
+            RunSpec::Toy(_) => "mlp",
+            RunSpec::Images(c) => c.networks.kind().name(),
+        }
+    }
+
+    /// The number of classes of a conditional generator.
+    pub fn num_classes(&self) -> Option<usize> {
+        match self {
+            RunSpec::Toy(_) => None,
+            RunSpec::Images(c) => c.networks.num_classes(),
+        }
+    }
+}
+
+/// Generated samples and how to show them.
+#[derive(Debug, Clone)]
+pub struct Samples {
+    /// The values, sample after sample.
+    pub values: Vec<f32>,
+    /// `[n, channels, height, width]` for images, `[n, 2]` for points.
+    pub shape: Vec<usize>,
+    /// What the values are.
+    pub kind: SampleKind,
+    /// Columns of the picture (one class per column, or one step of a walk per column).
+    pub columns: usize,
+    /// The class label of each sample, for conditional generators.
+    pub labels: Option<Vec<usize>>,
+}
+
+/// What a [`Samples`] holds.
+#[derive(Debug, Clone)]
+pub enum SampleKind {
+    /// Images whose generator outputs `low` as black and `high` as white.
+    Images {
+        /// Output value of black.
+        low: f32,
+        /// Output value of white.
+        high: f32,
+    },
+    /// Points in the plane, shown over points of the data.
+    Points {
+        /// Range of both axes.
+        range: (f64, f64),
+        /// Real points, flat `[x0, y0, ...]`.
+        reference: Vec<f32>,
+    },
+}
+
+impl Samples {
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.shape[0]
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The values mapped to `[0, 1]` for images (clamped), unchanged for points.
+    pub fn unit_values(&self) -> Vec<f32> {
+        match &self.kind {
+            SampleKind::Images { low, high } => {
+                let span = (high - low).max(f32::EPSILON);
+                self.values
+                    .iter()
+                    .map(|v| ((v - low) / span).clamp(0.0, 1.0))
+                    .collect()
+            }
+            SampleKind::Points { .. } => self.values.clone(),
+        }
+    }
+
+    /// Writes a PNG picture: an image grid, or a scatter plot over the data.
+    pub fn save_png(&self, path: &Path) -> Result<()> {
+        match &self.kind {
+            SampleKind::Images { .. } => {
+                let shape = [self.shape[0], self.shape[1], self.shape[2], self.shape[3]];
+                ImageGrid {
+                    columns: self.columns.max(1),
+                    padding: 2,
+                    scale: if shape[2] <= 32 { 2 } else { 1 },
+                }
+                .save_png(&self.unit_values(), shape, path)?;
+            }
+            SampleKind::Points { range, reference } => ScatterPlot::new(512, *range)
+                .with_series(reference.clone(), Rgb(120, 120, 120), 1.5, 0.5)
+                .with_series(self.values.clone(), Rgb(214, 39, 40), 2.0, 0.7)
+                .save_png(path)?,
+        }
+        Ok(())
+    }
+
+    /// Writes a NumPy `.npy` array of little-endian `float32`: `[n, channels, height, width]`
+    /// in `[0, 1]` for images, `[n, 2]` for points.
+    pub fn save_npy(&self, path: &Path) -> Result<()> {
+        write_npy(path, &self.unit_values(), &self.shape)
+    }
+
+    /// Writes `.png` or `.npy`, chosen by the file's extension.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("png") => self.save_png(path),
+            Some(e) if e.eq_ignore_ascii_case("npy") => self.save_npy(path),
+            _ => Err(GanError::Invalid {
+                field: "--out",
+                value: path.display().to_string(),
+                expected: "a file name ending in .png (a picture) or .npy (a NumPy array)".into(),
+            }),
+        }
+    }
+}
+
+/// Writes `values` as a version 1.0 `.npy` file of `float32` with the given shape, atomically.
+pub fn write_npy(path: &Path, values: &[f32], shape: &[usize]) -> Result<()> {
+    assert_eq!(
+        values.len(),
+        shape.iter().product::<usize>(),
+        "values match the shape"
+    );
+    let dims = match shape {
+        [n] => format!("({n},)"),
+        _ => format!(
+            "({})",
+            shape
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {dims}, }}");
+    // Magic (6) + version (2) + header length (2) + header, padded to a multiple of 64 and
+    // ending in a newline.
+    let total = (10 + header.len() + 1).div_ceil(64) * 64;
+    header.push_str(&" ".repeat(total - 10 - header.len() - 1));
+    header.push('\n');
+    let mut bytes = Vec::with_capacity(total + 4 * values.len());
+    bytes.extend_from_slice(b"\x93NUMPY\x01\x00");
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    for v in values {
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    write_file(path, &bytes)
+}
+
+/// Replaces `path` by a file with `bytes` (temporary file, then rename).
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let io = |action, source| GanError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| io("cannot create the directory of", e))?;
+    }
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| io("cannot write", e))
+}
+
+/// What to draw from a trained run.
+#[derive(Debug, Clone)]
+pub struct SampleRequest {
+    /// Number of samples.
+    pub n: usize,
+    /// Seed of the noise.
+    pub seed: u64,
+    /// For conditional generators: draw only this class (otherwise the classes in turn).
+    pub label: Option<usize>,
+    /// Which weights to sample from.
+    pub weights: GeneratorWeights,
+}
+
+impl Default for SampleRequest {
+    fn default() -> Self {
+        Self {
+            n: 64,
+            seed: 0,
+            label: None,
+            weights: GeneratorWeights::Inference,
+        }
+    }
+}
+
+/// The newest checkpoint of the run in `dir`.
+pub fn run_checkpoint(dir: &Path) -> Result<PathBuf> {
+    RunDir::new(dir)
+        .latest_checkpoint()
+        .ok_or_else(|| GanError::RunDir {
+            path: dir.to_path_buf(),
+            reason: "it has no checkpoint under checkpoints/ yet".into(),
+        })
+}
+
+/// The latent codes of a batch: `n` rows, or walks between pairs of codes.
+enum Codes {
+    Draw(usize),
+    Walk { rows: usize, steps: usize },
+}
+
+/// What to generate from a run's generator.
+struct Draw<'a> {
+    checkpoint: PathBuf,
+    weights: GeneratorWeights,
+    codes: Codes,
+    seed: u64,
+    labels: &'a dyn Fn(usize) -> Option<usize>,
+}
+
+impl Draw<'_> {
+    /// Loads the checkpoint's weights into `g` and generates.
+    fn with<B: Backend, G: Generator<B>>(
+        &self,
+        g: G,
+        prior: Prior,
+        device: &B::Device,
+    ) -> Result<Tensor<B, 2>> {
+        let (g, _) = load_generator(g, &self.checkpoint, self.weights)?;
+        let dim = g.latent_dim();
+        let z = match self.codes {
+            Codes::Draw(n) => prior.fixed::<B>(n, dim, self.seed, device),
+            Codes::Walk { rows, steps } => {
+                let ends = prior.fixed::<B>(2 * rows, dim, self.seed, device);
+                let ends: Vec<f32> = ends.into_data().iter::<f32>().collect();
+                let walks = (0..rows)
+                    .map(|r| {
+                        let a = &ends[2 * r * dim..(2 * r + 1) * dim];
+                        let b = &ends[(2 * r + 1) * dim..(2 * r + 2) * dim];
+                        match prior {
+                            // Gaussian codes live near a sphere: walk along it.
+                            Prior::Normal => slerp::<B>(a, b, steps, device),
+                            _ => lerp::<B>(a, b, steps, device),
+                        }
+                    })
+                    .collect();
+                Tensor::cat(walks, 0)
+            }
+        };
+        let n = z.dims()[0];
+        let y = g.num_classes().map(|_| {
+            let ids: Vec<i64> = (0..n)
+                .map(|i| (self.labels)(i).unwrap_or(0) as i64)
+                .collect();
+            Tensor::<B, 1, Int>::from_ints(ids.as_slice(), device)
+        });
+        Ok(g.generate(z, y))
+    }
+
+    /// Builds the run's generator on backend `B` and generates.
+    fn run<B: Backend>(&self, spec: &RunSpec, device: &B::Device) -> Result<Tensor<B, 2>> {
+        match spec {
+            RunSpec::Toy(c) => self.with(
+                c.generator.try_init::<B>(device)?,
+                c.generator.prior,
+                device,
+            ),
+            RunSpec::Images(c) => match &c.networks {
+                ImageNetworks::Dcgan(n) => self.with(
+                    n.generator.try_init::<B>(device)?,
+                    n.generator.prior,
+                    device,
+                ),
+                ImageNetworks::Mlp(n) => self.with(
+                    n.generator.try_init::<B>(device)?,
+                    n.generator.prior,
+                    device,
+                ),
+            },
+        }
+    }
+}
+
+/// How samples of the run are shown, and the shape of one sample.
+fn view(spec: &RunSpec, seed: u64) -> Result<(SampleKind, Vec<usize>)> {
+    Ok(match spec {
+        RunSpec::Toy(c) => (
+            SampleKind::Points {
+                range: c.dataset.extent(),
+                reference: c
+                    .dataset
+                    .sample_points(c.plot_samples, &mut rng_from_seed(seed.wrapping_add(2))),
+            },
+            vec![2],
+        ),
+        RunSpec::Images(c) => {
+            let (low, high) = match c.networks.pixel_range() {
+                gan_data::PixelRange::MinusOneToOne => (-1.0, 1.0),
+                gan_data::PixelRange::ZeroToOne => (0.0, 1.0),
+            };
+            let shape = match &c.networks {
+                ImageNetworks::Dcgan(n) => vec![
+                    n.generator.channels,
+                    n.generator.image_size,
+                    n.generator.image_size,
+                ],
+                ImageNetworks::Mlp(n) => image_shape(&c.dataset, n.generator.output_dim)?,
+            };
+            (SampleKind::Images { low, high }, shape)
+        }
+    })
+}
+
+/// The `[channels, height, width]` of an MLP's flat outputs: square, 1 or 3 channels.
+fn image_shape(dataset: &gan_data::ImageDataset, features: usize) -> Result<Vec<usize>> {
+    let channels = match dataset {
+        gan_data::ImageDataset::Cifar10(_) => 3,
+        gan_data::ImageDataset::Folder(f) => f.channels,
+        _ => 1,
+    };
+    let side = ((features / channels) as f64).sqrt().round() as usize;
+    if channels * side * side != features {
+        return Err(GanError::Invalid {
+            field: "generator.output_dim",
+            value: features.to_string(),
+            expected: format!("channels ({channels}) x a square side"),
+        });
+    }
+    Ok(vec![channels, side, side])
+}
+
+/// Checks a requested class against the run's generator.
+fn check_label(spec: &RunSpec, label: Option<usize>) -> Result<()> {
+    match (label, spec.num_classes()) {
+        (Some(l), None) => Err(GanError::Invalid {
+            field: "--label",
+            value: l.to_string(),
+            expected: format!(
+                "no label: the run's {} model is not class-conditional",
+                spec.model_label()
+            ),
+        }),
+        (Some(l), Some(k)) if l >= k => Err(GanError::Invalid {
+            field: "--label",
+            value: l.to_string(),
+            expected: format!("a class from 0 to {}", k - 1),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Draws `request.n` samples from the generator of the run in `dir` (its newest checkpoint),
+/// on backend `B`. A conditional generator draws `request.label`, or every class in turn
+/// (sample `i` has class `i % classes`, so a grid with `classes` columns has one class per
+/// column).
+pub fn sample_run<B: Backend>(
+    dir: &Path,
+    request: &SampleRequest,
+    device: &B::Device,
+) -> Result<Samples> {
+    if request.n == 0 {
+        return Err(GanError::Invalid {
+            field: "--n",
+            value: "0".into(),
+            expected: "at least 1 sample".into(),
+        });
+    }
+    let spec = RunSpec::load_run(dir)?;
+    check_label(&spec, request.label)?;
+    let classes = spec.num_classes();
+    let label_of = |i: usize| classes.map(|k| request.label.unwrap_or(i % k));
+    let (kind, sample_shape) = view(&spec, request.seed)?;
+    let out = Draw {
+        checkpoint: run_checkpoint(dir)?,
+        weights: request.weights,
+        codes: Codes::Draw(request.n),
+        seed: request.seed,
+        labels: &label_of,
+    }
+    .run::<B>(&spec, device)?;
+    let mut shape = vec![request.n];
+    shape.extend(sample_shape);
+    let columns = match (classes, request.label) {
+        (Some(k), None) => k,
+        _ => (request.n as f64).sqrt().ceil() as usize,
+    };
+    Ok(Samples {
+        values: out.into_data().iter::<f32>().collect(),
+        shape,
+        kind,
+        columns,
+        labels: classes.map(|_| (0..request.n).map(|i| label_of(i).unwrap_or(0)).collect()),
+    })
+}
+
+/// Latent walks of the image run in `dir` (DCGAN paper, Figure 4): `rows` pairs of codes, each
+/// joined by `steps` evenly spaced codes (along the sphere for Gaussian noise, a straight line
+/// otherwise). Row `r` of a conditional generator keeps class `r % classes`.
+pub fn interpolate_run<B: Backend>(
+    dir: &Path,
+    rows: usize,
+    steps: usize,
+    seed: u64,
+    device: &B::Device,
+) -> Result<Samples> {
+    for (field, value, least) in [("--rows", rows, 1), ("--steps", steps, 2)] {
+        if value < least {
+            return Err(GanError::Invalid {
+                field,
+                value: value.to_string(),
+                expected: format!("at least {least}"),
+            });
+        }
+    }
+    let spec = RunSpec::load_run(dir)?;
+    if let RunSpec::Toy(_) = spec {
+        return Err(GanError::RunDir {
+            path: dir.to_path_buf(),
+            reason: "latent walks are drawn for image runs; use `gan sample` for 2-D runs".into(),
+        });
+    }
+    let classes = spec.num_classes();
+    let label_of = |i: usize| classes.map(|k| (i / steps) % k);
+    let (kind, sample_shape) = view(&spec, seed)?;
+    let out = Draw {
+        checkpoint: run_checkpoint(dir)?,
+        weights: GeneratorWeights::Inference,
+        codes: Codes::Walk { rows, steps },
+        seed,
+        labels: &label_of,
+    }
+    .run::<B>(&spec, device)?;
+    let n = rows * steps;
+    let mut shape = vec![n];
+    shape.extend(sample_shape);
+    Ok(Samples {
+        values: out.into_data().iter::<f32>().collect(),
+        shape,
+        kind,
+        columns: steps,
+        labels: classes.map(|_| (0..n).map(|i| label_of(i).unwrap_or(0)).collect()),
+    })
+}
+
+/// `D(x) = sigmoid(logit)` of the 2-D run in `dir` (its newest checkpoint) on a
+/// `resolution` x `resolution` grid of cell centres over the data's extent, rows from the
+/// bottom up: the discriminator's decision surface, for
+/// [`ScatterPlot::with_background`](gan_viz::ScatterPlot::with_background). For a Wasserstein
+/// critic the sigmoid of the score only orders the points.
+pub fn discriminator_surface<B: Backend>(
+    dir: &Path,
+    resolution: usize,
+    device: &B::Device,
+) -> Result<Vec<f32>> {
+    let RunSpec::Toy(config) = RunSpec::load_run(dir)? else {
+        return Err(GanError::RunDir {
+            path: dir.to_path_buf(),
+            reason: "decision surfaces are drawn for 2-D runs".into(),
+        });
+    };
+    let checkpoint = run_checkpoint(dir)?;
+    let d =
+        gan_train::load_discriminator(config.discriminator.try_init::<B>(device)?, &checkpoint)?;
+    let (lo, hi) = config.dataset.extent();
+    let cell = (hi - lo) / resolution as f64;
+    let mut grid = Vec::with_capacity(2 * resolution * resolution);
+    for row in 0..resolution {
+        for col in 0..resolution {
+            grid.push((lo + (col as f64 + 0.5) * cell) as f32);
+            grid.push((lo + (row as f64 + 0.5) * cell) as f32);
+        }
+    }
+    let x = Tensor::<B, 2>::from_data(
+        burn::tensor::TensorData::new(grid, [resolution * resolution, 2]),
+        device,
+    );
+    let logits = gan_models::Discriminator::discriminate(&d, x, None);
+    Ok(burn::tensor::activation::sigmoid(logits)
+        .into_data()
+        .iter::<f32>()
+        .collect())
+}
