@@ -56,7 +56,7 @@ fn train_on_every_compiled_backend() {
         let stdout = text(&o.stdout);
         assert_eq!(stdout.lines().last(), Some(out_str), "{stdout}");
         assert!(
-            stdout.contains(&format!("trained ring8 on {backend}")),
+            stdout.contains(&format!("trained ring8 (mlp) on {backend}")),
             "{stdout}"
         );
         assert_png(&out.join("samples.png"));
@@ -570,7 +570,7 @@ fn model_epochs_folder_and_resume_flags() {
     fails_with(&gan(&["train", "--resume", "--quiet"]), &["--out"]);
     fails_with(
         &gan(&["train", "--resume", dir.path().to_str().unwrap(), "--quiet"]),
-        &["no config.json", "nothing to resume"],
+        &["no config.json", "no run to resume"],
     );
 
     fails_with(

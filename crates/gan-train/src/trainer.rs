@@ -64,6 +64,11 @@ pub struct TrainConfig {
     /// pass per iteration when `k = 1`).
     #[config(default = false)]
     pub fresh_noise_for_generator: bool,
+    /// Linear learning-rate decay: from iteration `lr_decay_start * iterations` on, both
+    /// learning rates fall linearly towards zero at `iterations` (as in CycleGAN's second
+    /// half). `None` keeps them constant.
+    #[config(default = "None")]
+    pub lr_decay_start: Option<f64>,
     /// Seed of the noise generator and of the backend's random state (dropout masks), which is
     /// reseeded from `(seed, iteration)` at every iteration so that a resumed run matches.
     #[config(default = 0)]
@@ -120,7 +125,34 @@ impl TrainConfig {
                 "a number in [0, 1)",
             ));
         }
+        if let Some(start) = self.lr_decay_start
+            && !(0.0..1.0).contains(&start)
+        {
+            return Err(invalid(
+                "lr_decay_start",
+                start.to_string(),
+                "a fraction of the iterations in [0, 1)",
+            ));
+        }
         Ok(())
+    }
+
+    /// The factor applied to both learning rates at iteration `t` (counted from 0): 1, or
+    /// `(iterations - t) / (iterations - start)` once `t` passes the decay's start.
+    pub fn lr_factor(&self, t: usize) -> f64 {
+        match self.lr_decay_start {
+            None => 1.0,
+            Some(start) => {
+                let total = self.iterations as f64;
+                let from = start * total;
+                let t = t as f64;
+                if t < from || total <= from {
+                    1.0
+                } else {
+                    ((total - t) / (total - from)).clamp(0.0, 1.0)
+                }
+            }
+        }
     }
 }
 
@@ -412,7 +444,8 @@ where
         let g = self.generator.take().expect("generator present");
         let grads = GradientsParams::from_grads(g_loss.backward(), &g);
         let g_norm = measure.then(|| grad_norm(&g, &grads, &self.device));
-        let g = self.g_optim.step(self.config.g_lr, g, grads);
+        let lr = self.config.g_lr * self.config.lr_factor(self.iteration);
+        let g = self.g_optim.step(lr, g, grads);
         if let (Some(decay), Some(ema)) = (self.config.ema_decay, self.ema.take()) {
             self.ema = Some(ema_update(ema, &g.valid(), decay));
         }
@@ -520,7 +553,8 @@ where
         }
         let grads = GradientsParams::from_grads(objective.backward(), &d);
         let grad_norm = measure.then(|| grad_norm(&d, &grads, &self.device));
-        let mut d = self.d_optim.step(self.config.d_lr, d, grads);
+        let lr = self.config.d_lr * self.config.lr_factor(self.iteration);
+        let mut d = self.d_optim.step(lr, d, grads);
         if let Some(c) = self.config.weight_clip {
             d = d.map(&mut Clip { bound: c });
         }
@@ -646,6 +680,20 @@ impl<B: AutodiffBackend> ModuleMapper<B> for Clip {
 mod tests {
     use super::*;
 
+    /// Constant until the decay starts, then linear towards zero at the last iteration.
+    #[test]
+    fn learning_rate_decays_linearly_after_its_start() {
+        let c = TrainConfig::new()
+            .with_iterations(100)
+            .with_lr_decay_start(Some(0.5));
+        let factors: Vec<f64> = [0, 49, 50, 75, 99]
+            .iter()
+            .map(|&t| c.lr_factor(t))
+            .collect();
+        assert_eq!(factors, [1.0, 1.0, 1.0, 0.5, 0.02]);
+        assert_eq!(TrainConfig::new().lr_factor(9999), 1.0);
+    }
+
     #[test]
     fn invalid_configs_name_the_field() {
         let field_of = |c: TrainConfig| match c.validate() {
@@ -658,6 +706,10 @@ mod tests {
             "batch_size"
         );
         assert_eq!(field_of(TrainConfig::new().with_g_lr(0.0)), "g_lr");
+        assert_eq!(
+            field_of(TrainConfig::new().with_lr_decay_start(Some(1.0))),
+            "lr_decay_start"
+        );
         assert_eq!(
             field_of(TrainConfig::new().with_d_lr(f64::INFINITY)),
             "d_lr"
