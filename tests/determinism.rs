@@ -32,7 +32,7 @@ fn same_seed_same_weights<B: AutodiffBackend>(device: &B::Device) {
 
 /// The paper's discriminator draws dropout masks from the backend's RNG, which the trainer
 /// reseeds from `(seed, iteration)` every iteration: 16 iterations straight and 8 + resume + 8
-/// give the same weights (bitwise on Flex and ndarray, within 1e-5 elsewhere).
+/// give the same weights (bitwise on Flex, within 1e-5 elsewhere).
 fn resume_with_dropout<B: AutodiffBackend>(device: &B::Device) {
     let _rng = BACKEND_RNG.lock().unwrap_or_else(|e| e.into_inner());
     let trainer = |iterations: usize| {
@@ -102,7 +102,7 @@ fn resume_with_dropout<B: AutodiffBackend>(device: &B::Device) {
 /// A DCGAN run on images resumes exactly where it stopped: the image loader's epoch order and
 /// position travel in the checkpoint. 6 iterations straight against 3 + resume + 3, on 40
 /// digits in minibatches of 16 (so the epochs turn over inside the run); the logged losses
-/// agree bitwise on Flex and ndarray, within 1e-4 elsewhere.
+/// agree bitwise on Flex, within 1e-4 elsewhere.
 fn image_run_resumes_exactly<B: AutodiffBackend>(device: &B::Device) {
     let _rng = BACKEND_RNG.lock().unwrap_or_else(|e| e.into_inner());
     let mut config = ImageRunConfig::new().with_limit(Some(40)).with_seed(9);
