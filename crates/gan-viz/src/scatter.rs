@@ -169,11 +169,12 @@ mod tests {
     /// The background is drawn with y upwards: the bottom-left cell at the bottom-left pixel.
     #[test]
     fn background_shades_cells_with_y_upwards() {
-        // 2x2 cells: bottom row [0, 0], top row [1, 1].
-        let plot = ScatterPlot::new(64, (-10.5, 10.5)).with_background(vec![0.0, 0.0, 1.0, 1.0], 2);
+        // 2x2 cells: bottom row [0, 0], top row [1, 1]. The range holds no integer, so no grid
+        // line crosses the cells.
+        let plot = ScatterPlot::new(64, (0.1, 0.9)).with_background(vec![0.0, 0.0, 1.0, 1.0], 2);
         let canvas = plot.render().unwrap();
-        assert_eq!(canvas.get(5, 60), Some(diverging(0.0)));
-        assert_eq!(canvas.get(5, 3), Some(diverging(1.0)));
+        assert_eq!(canvas.get(10, 50), Some(diverging(0.0)));
+        assert_eq!(canvas.get(10, 10), Some(diverging(1.0)));
         assert_eq!(diverging(0.5), Rgb(255, 255, 255));
         assert!(
             ScatterPlot::new(64, (0.0, 1.0))
