@@ -20,6 +20,9 @@ pub enum GanError {
     /// Writing a picture failed.
     #[error(transparent)]
     Viz(#[from] gan_viz::VizError),
+    /// A metric could not be computed.
+    #[error("evaluation: {0}")]
+    Eval(#[from] gan_eval::EvalError),
     /// A file or directory could not be read or written.
     #[error("{action} {path}: {source}")]
     Io {

@@ -31,6 +31,7 @@
 
 pub mod backend;
 mod error;
+pub mod eval;
 pub mod image;
 mod rundir;
 pub mod sample;
@@ -38,6 +39,7 @@ pub mod toy;
 
 pub use error::{GanError, Result};
 pub use gan_data as data;
+pub use gan_eval as metrics;
 pub use gan_models as models;
 pub use gan_train as train;
 pub use gan_viz as viz;

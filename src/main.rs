@@ -7,6 +7,7 @@ use burn::tensor::backend::AutodiffBackend;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gan::backend::{BackendKind, BackendTask, DeviceChoice, run_on};
 use gan::data::{DatasetSource, ImageDataset, ImageFolderConfig, Toy2d};
+use gan::eval::{EvalReport, EvalRequest, Metric, evaluate_run};
 use gan::image::{ImageRunConfig, ModelKind, run_images};
 use gan::sample::{RunSpec, SampleRequest, Samples, interpolate_run, sample_run};
 use gan::toy::{ToyRunConfig, run_toy};
@@ -33,6 +34,8 @@ enum Command {
     Sample(SampleArgs),
     /// Draw latent walks of a trained image run (DCGAN paper style) as a PNG grid or .npy.
     Interpolate(InterpolateArgs),
+    /// Evaluate a trained run: print a table of metrics and write eval.json into the run.
+    Eval(EvalArgs),
 }
 
 /// The datasets of `--dataset`.
@@ -322,6 +325,78 @@ struct InterpolateArgs {
     backend: BackendArgs,
 }
 
+#[derive(Args, Debug)]
+struct EvalArgs {
+    /// The run directory (`gan train` prints it last).
+    #[arg(long, value_name = "DIR")]
+    run: PathBuf,
+    /// Metrics, comma-separated or repeated (default: every metric that applies to the run):
+    /// parzen (Parzen-window log-likelihood of held-out images), modes (modes captured,
+    /// high-quality share and reverse KL on ring/grid runs), fid, kid, is (classifier score),
+    /// prdc (precision, recall, density, coverage). fid, kid, is and prdc use the features of
+    /// a small CNN trained on the dataset (cached after its first use): they compare runs of
+    /// this project, not published Inception figures.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    metric: Vec<MetricArg>,
+    /// Generated samples (default: 10000 for images, 2500 for 2-D runs).
+    #[arg(long)]
+    n: Option<usize>,
+    /// Seed of the noise.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Which generator weights to evaluate.
+    #[arg(long, value_enum, default_value = "inference")]
+    weights: WeightsArg,
+    /// Where trained domain classifiers are cached (default: $GAN_DATA_DIR/classifiers or the
+    /// user cache).
+    #[arg(long, value_name = "DIR")]
+    classifier_dir: Option<PathBuf>,
+    /// No progress messages.
+    #[arg(long, short)]
+    quiet: bool,
+    #[command(flatten)]
+    backend: BackendArgs,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum MetricArg {
+    /// Parzen-window log-likelihood (image runs).
+    Parzen,
+    /// Mode coverage (ring8, grid25).
+    Modes,
+    /// Fréchet distance of domain features (image runs).
+    Fid,
+    /// Kernel distance of domain features (image runs).
+    Kid,
+    /// Classifier score, Inception-Score style (image runs).
+    Is,
+    /// Precision, recall, density, coverage (image runs).
+    Prdc,
+}
+
+impl From<MetricArg> for Metric {
+    fn from(m: MetricArg) -> Self {
+        match m {
+            MetricArg::Parzen => Metric::Parzen,
+            MetricArg::Modes => Metric::Modes,
+            MetricArg::Fid => Metric::Fid,
+            MetricArg::Kid => Metric::Kid,
+            MetricArg::Is => Metric::Is,
+            MetricArg::Prdc => Metric::Prdc,
+        }
+    }
+}
+
+impl From<WeightsArg> for GeneratorWeights {
+    fn from(w: WeightsArg) -> Self {
+        match w {
+            WeightsArg::Inference => GeneratorWeights::Inference,
+            WeightsArg::Trained => GeneratorWeights::Trained,
+            WeightsArg::Ema => GeneratorWeights::Ema,
+        }
+    }
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum LossArg {
     /// The 2014 minimax game (saturating generator loss).
@@ -386,6 +461,7 @@ fn main() -> ExitCode {
         Some(Command::Train(args)) => train(args),
         Some(Command::Sample(args)) => sample(args),
         Some(Command::Interpolate(args)) => interpolate(args),
+        Some(Command::Eval(args)) => eval(args),
         None => train(TrainArgs::default()),
     };
     match result {
@@ -622,11 +698,7 @@ fn sample(args: SampleArgs) -> Result<()> {
         n: args.n,
         seed: args.seed,
         label: args.label,
-        weights: match args.weights {
-            WeightsArg::Inference => GeneratorWeights::Inference,
-            WeightsArg::Trained => GeneratorWeights::Trained,
-            WeightsArg::Ema => GeneratorWeights::Ema,
-        },
+        weights: args.weights.into(),
     };
     check_out(&args.out)?;
     let samples = run_on(
@@ -641,6 +713,65 @@ fn sample(args: SampleArgs) -> Result<()> {
         &samples.shape[1..],
         args.out.display()
     );
+    Ok(())
+}
+
+/// Evaluating on the chosen backend.
+struct EvalTask {
+    run: PathBuf,
+    request: EvalRequest,
+    backend: String,
+}
+
+impl BackendTask for EvalTask {
+    type Output = Result<EvalReport>;
+
+    fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output {
+        let quiet = self.request.quiet;
+        let spinner = progress_spinner(quiet);
+        let mut log = |message: String| spinner.set_message(message);
+        let report = evaluate_run::<B>(&self.run, &self.request, &self.backend, &device, &mut log);
+        spinner.finish_and_clear();
+        report
+    }
+}
+
+/// A spinner with elapsed time and a message (hidden when quiet).
+fn progress_spinner(quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
+            .expect("a valid template"),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
+fn eval(args: EvalArgs) -> Result<()> {
+    let backend = args.backend.backend()?;
+    let request = EvalRequest {
+        metrics: args.metric.iter().map(|&m| m.into()).collect(),
+        n: args.n,
+        seed: args.seed,
+        weights: args.weights.into(),
+        classifier_dir: args.classifier_dir,
+        quiet: args.quiet,
+        ..EvalRequest::default()
+    };
+    let report = run_on(
+        backend,
+        args.backend.device,
+        EvalTask {
+            run: args.run,
+            request,
+            backend: format!("{backend:?} {:?}", args.backend.device).to_lowercase(),
+        },
+    )??;
+    print!("{}", report.table());
+    println!("{}", report.save()?.display());
     Ok(())
 }
 

@@ -277,7 +277,7 @@ impl Toy2d {
 }
 
 /// How well samples cover the modes of a Gaussian mixture (see [`Toy2d::coverage`]).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModeCoverage {
     /// Modes with at least one high-quality sample.
     pub modes_captured: usize,

@@ -1,0 +1,633 @@
+//! Evaluating a trained run (`gan eval`): draws samples from its generator, computes the
+//! requested metrics of [`gan_eval`] against held-out real data, prints a table and writes
+//! `eval.json` into the run directory.
+//!
+//! Which real images each metric uses:
+//!
+//! | dataset | Parzen validation / test | domain classifier trained on / checked on | FID/KID/PRDC reference |
+//! |---|---|---|---|
+//! | `mnist-embedded` | digits 8,000-8,999 / 9,000-9,999 | digits 0-8,999 / 9,000-9,999 | all 10,000 |
+//! | `mnist`, `fashion-mnist`, `cifar10` | test images 0-999 / 1,000-9,999 | training split / test split | test split |
+//! | `folder:PATH` | second-last / last 1,000 images | first 90% / last 10% | all images |
+//!
+//! A run that trained on the Parzen test images (the embedded digits without `--limit 8000`,
+//! for instance) gets a note saying so in the report.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use gan_data::{DatasetSource, ImageDataset, ImageSet, Split};
+use gan_eval::classifier::{
+    accuracy, cache_paths, classifier_config_for, load_classifier, save_classifier,
+    train_classifier, unit_pixels,
+};
+use gan_eval::{
+    ClassifierCard, ClassifierScore, ClassifierTrainingConfig, DomainClassifier, Features, Kid,
+    KidConfig, ModeCoverage, ParzenEstimate, Prdc,
+};
+use gan_train::GeneratorWeights;
+use serde::Serialize;
+
+use crate::error::{GanError, Result};
+use crate::sample::{RunSpec, SampleRequest, sample_run};
+
+/// A metric of `gan eval --metric`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Metric {
+    /// Parzen-window log-likelihood of held-out images (image runs).
+    Parzen,
+    /// Modes captured, high-quality share and reverse KL (ring and grid runs).
+    Modes,
+    /// Fréchet distance of domain-classifier features (image runs).
+    Fid,
+    /// Kernel distance of domain-classifier features (image runs).
+    Kid,
+    /// Classifier score, Inception-Score style, with the domain classifier (image runs).
+    Is,
+    /// Precision, recall, density and coverage of domain-classifier features (image runs).
+    Prdc,
+}
+
+impl Metric {
+    /// Every metric.
+    pub const ALL: [Metric; 6] = [
+        Metric::Parzen,
+        Metric::Modes,
+        Metric::Fid,
+        Metric::Kid,
+        Metric::Is,
+        Metric::Prdc,
+    ];
+
+    /// The metric's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Parzen => "parzen",
+            Metric::Modes => "modes",
+            Metric::Fid => "fid",
+            Metric::Kid => "kid",
+            Metric::Is => "is",
+            Metric::Prdc => "prdc",
+        }
+    }
+
+    /// Whether the metric applies to runs of this kind.
+    pub fn applies_to(self, spec: &RunSpec) -> bool {
+        match spec {
+            RunSpec::Toy(c) => self == Metric::Modes && !c.dataset.modes().is_empty(),
+            RunSpec::Images(_) => self != Metric::Modes,
+        }
+    }
+
+    fn needs_classifier(self) -> bool {
+        matches!(self, Metric::Fid | Metric::Kid | Metric::Is | Metric::Prdc)
+    }
+}
+
+/// What `gan eval` computes.
+#[derive(Debug, Clone)]
+pub struct EvalRequest {
+    /// The metrics; empty means every metric that applies to the run.
+    pub metrics: Vec<Metric>,
+    /// Generated samples (default: 10,000 for images, as Lucic et al. and the Parzen
+    /// protocol; 2,500 for 2-D runs, as PacGAN).
+    pub n: Option<usize>,
+    /// Seed of the generator's noise.
+    pub seed: u64,
+    /// Which generator weights to evaluate.
+    pub weights: GeneratorWeights,
+    /// Where trained domain classifiers are cached (default: `classifiers/` under the
+    /// dataset cache, [`gan_data::cache_dir`]).
+    pub classifier_dir: Option<PathBuf>,
+    /// How the domain classifier is trained when it is not cached yet.
+    pub classifier_training: ClassifierTrainingConfig,
+    /// No download progress bars.
+    pub quiet: bool,
+}
+
+impl Default for EvalRequest {
+    fn default() -> Self {
+        Self {
+            metrics: Vec::new(),
+            n: None,
+            seed: 0,
+            weights: GeneratorWeights::Inference,
+            classifier_dir: None,
+            classifier_training: ClassifierTrainingConfig::new(),
+            quiet: false,
+        }
+    }
+}
+
+/// The domain-feature metrics and the classifier behind them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainMetrics {
+    /// The classifier (its card from the cache).
+    pub classifier: ClassifierCard,
+    /// Real images the generated ones are compared with.
+    pub real_images: usize,
+    /// Fréchet distance of the feature layer.
+    pub fid: Option<f64>,
+    /// Kernel distance of the feature layer (100 subsets of 1,000).
+    pub kid: Option<Kid>,
+    /// Classifier score of the generated images.
+    pub classifier_score: Option<ClassifierScore>,
+    /// Classifier score of the real images, for scale.
+    pub real_classifier_score: Option<ClassifierScore>,
+    /// Precision, recall, density and coverage with k = 3 (Kynkäänniemi et al.).
+    pub prdc: Option<Prdc>,
+    /// Share of generated images the classifier assigns a class with probability >= 0.9.
+    pub confident: f64,
+    /// Share of generated images per predicted class.
+    pub class_shares: Vec<f64>,
+}
+
+/// What `gan eval` found; saved as `eval.json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvalReport {
+    /// The run directory.
+    pub run: PathBuf,
+    /// The dataset's name.
+    pub dataset: String,
+    /// The model's name.
+    pub model: String,
+    /// The checkpoint evaluated.
+    pub checkpoint: PathBuf,
+    /// Which generator weights.
+    pub weights: String,
+    /// The metrics computed.
+    pub metrics: Vec<Metric>,
+    /// Generated samples.
+    pub samples: usize,
+    /// Seed of their noise.
+    pub seed: u64,
+    /// Backend and device.
+    pub backend: String,
+    /// Wall-clock seconds of the evaluation.
+    pub seconds: f64,
+    /// Mode coverage (2-D runs).
+    pub modes: Option<ModeCoverage>,
+    /// Parzen-window log-likelihood (image runs).
+    pub parzen: Option<ParzenEstimate>,
+    /// Domain-feature metrics (image runs).
+    pub domain: Option<DomainMetrics>,
+    /// Caveats: held-out images the run trained on, and the like.
+    pub notes: Vec<String>,
+}
+
+impl EvalReport {
+    /// A readable table of the results.
+    pub fn table(&self) -> String {
+        let mut t = String::new();
+        let _ = writeln!(
+            t,
+            "run {} ({} {}, {} weights, {} samples, seed {}, {})",
+            self.run.display(),
+            self.dataset,
+            self.model,
+            self.weights,
+            self.samples,
+            self.seed,
+            self.backend
+        );
+        let _ = writeln!(t, "{:<34} {:>18}", "metric", "value");
+        let mut row = |name: &str, value: String| {
+            let _ = writeln!(t, "{name:<34} {value:>18}");
+        };
+        if let Some(m) = &self.modes {
+            row(
+                "modes captured",
+                format!("{} / {}", m.modes_captured, m.modes),
+            );
+            row(
+                "high-quality samples (3 sigma)",
+                format!("{:.1}%", 100.0 * m.high_quality),
+            );
+            row("reverse KL to uniform", format!("{:.4}", m.reverse_kl));
+        }
+        if let Some(p) = &self.parzen {
+            row(
+                "Parzen log-likelihood (nats)",
+                format!("{:.1} ± {:.1}", p.mean, p.std_err),
+            );
+            row("Parzen sigma", format!("{:.4}", p.sigma));
+        }
+        if let Some(d) = &self.domain {
+            if let Some(f) = d.fid {
+                row("FID (domain features)", format!("{f:.3}"));
+            }
+            if let Some(k) = &d.kid {
+                row(
+                    "KID x 1000 (domain features)",
+                    format!("{:.3} ± {:.3}", 1000.0 * k.mean, 1000.0 * k.std),
+                );
+            }
+            if let Some(s) = &d.classifier_score {
+                row("classifier score", format!("{:.3} ± {:.3}", s.mean, s.std));
+            }
+            if let Some(s) = &d.real_classifier_score {
+                row("classifier score of real images", format!("{:.3}", s.mean));
+            }
+            row(
+                "confident (p >= 0.9)",
+                format!("{:.1}%", 100.0 * d.confident),
+            );
+            let (lo, hi) = d
+                .class_shares
+                .iter()
+                .fold((f64::MAX, 0f64), |(lo, hi), &s| (lo.min(s), hi.max(s)));
+            row(
+                "rarest / commonest class",
+                format!("{:.1}% / {:.1}%", 100.0 * lo, 100.0 * hi),
+            );
+            if let Some(p) = &d.prdc {
+                row(
+                    "precision / recall (k = 3)",
+                    format!("{:.3} / {:.3}", p.precision, p.recall),
+                );
+                row(
+                    "density / coverage (k = 3)",
+                    format!("{:.3} / {:.3}", p.density, p.coverage),
+                );
+            }
+            let _ = writeln!(
+                t,
+                "domain classifier: {} held-out accuracy {:.2}% ({} images), features compare \
+                 only runs of this project",
+                d.classifier.dataset,
+                100.0 * d.classifier.held_out_accuracy,
+                d.classifier.held_out_images
+            );
+        }
+        for note in &self.notes {
+            let _ = writeln!(t, "note: {note}");
+        }
+        t
+    }
+
+    /// Writes `eval.json` into the run directory (atomically) and returns its path.
+    pub fn save(&self) -> Result<PathBuf> {
+        let path = self.run.join("eval.json");
+        let json = serde_json::to_vec_pretty(self).expect("the report serialises");
+        let tmp = self.run.join(".eval.json.partial");
+        std::fs::write(&tmp, json)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|source| GanError::Io {
+                action: "cannot write",
+                path: path.clone(),
+                source,
+            })?;
+        Ok(path)
+    }
+}
+
+/// Real images for an image run's metrics (see the module docs).
+struct RealData {
+    /// The classifier's training images.
+    train: ImageSet,
+    train_index: Vec<usize>,
+    /// Images the classifier's accuracy is measured on.
+    check: ImageSet,
+    check_index: Vec<usize>,
+    /// Parzen validation and test images, and the FID reference set.
+    held_out: ImageSet,
+    validation: Vec<usize>,
+    test: Vec<usize>,
+    reference: Vec<usize>,
+    /// How many images of `held_out` a run may train on without touching the Parzen test.
+    clean_limit: Option<usize>,
+}
+
+fn with_split(dataset: &ImageDataset, split: Split) -> ImageDataset {
+    let set = |s: &DatasetSource| DatasetSource { split, ..s.clone() };
+    match dataset {
+        ImageDataset::Mnist(s) => ImageDataset::Mnist(set(s)),
+        ImageDataset::FashionMnist(s) => ImageDataset::FashionMnist(set(s)),
+        ImageDataset::Cifar10(s) => ImageDataset::Cifar10(set(s)),
+        other => other.clone(),
+    }
+}
+
+fn real_data(dataset: &ImageDataset, quiet: bool) -> Result<RealData> {
+    let range = |a: usize, b: usize| (a..b).collect::<Vec<_>>();
+    match dataset {
+        ImageDataset::EmbeddedMnist => {
+            let set = gan_data::embedded_mnist();
+            let n = set.len();
+            Ok(RealData {
+                train: set.clone(),
+                train_index: range(0, n - 1000),
+                check: set.clone(),
+                check_index: range(n - 1000, n),
+                held_out: set,
+                validation: range(n - 2000, n - 1000),
+                test: range(n - 1000, n),
+                reference: range(0, n),
+                clean_limit: Some(n - 2000),
+            })
+        }
+        ImageDataset::Folder(_) => {
+            let (set, _) = dataset.load(quiet)?;
+            let n = set.len();
+            if n < 2100 {
+                return Err(GanError::Invalid {
+                    field: "dataset",
+                    value: format!("{} ({n} images)", dataset.label()),
+                    expected: "at least 2,100 images for held-out evaluation".into(),
+                });
+            }
+            let split = n - n / 10;
+            Ok(RealData {
+                train: set.clone(),
+                train_index: range(0, split),
+                check: set.clone(),
+                check_index: range(split, n),
+                held_out: set,
+                validation: range(n - 2000, n - 1000),
+                test: range(n - 1000, n),
+                reference: range(0, n),
+                clean_limit: Some(n - 2000),
+            })
+        }
+        _ => {
+            let (train, _) = with_split(dataset, Split::Train).load(quiet)?;
+            let (test, _) = with_split(dataset, Split::Test).load(quiet)?;
+            let n = test.len();
+            Ok(RealData {
+                train_index: range(0, train.len()),
+                train,
+                check_index: range(0, n),
+                check: test.clone(),
+                validation: range(0, 1000.min(n)),
+                test: range(1000.min(n), n),
+                reference: range(0, n),
+                held_out: test,
+                clean_limit: None,
+            })
+        }
+    }
+}
+
+/// `n` generated samples in `[0, 1]` (images) or as points, in chunks of 500 (chunk `c` uses
+/// noise seed `seed + c`), with the sample shape.
+fn generate<B: Backend>(
+    dir: &Path,
+    n: usize,
+    seed: u64,
+    weights: GeneratorWeights,
+    device: &B::Device,
+) -> Result<(Vec<f32>, Vec<usize>)> {
+    let mut values = Vec::new();
+    let mut shape = Vec::new();
+    for (c, from) in (0..n).step_by(500).enumerate() {
+        let request = SampleRequest {
+            n: 500.min(n - from),
+            seed: seed.wrapping_add(c as u64),
+            label: None,
+            weights,
+        };
+        let samples = sample_run::<B>(dir, &request, device)?;
+        shape = samples.shape[1..].to_vec();
+        values.extend(samples.unit_values());
+    }
+    Ok((values, shape))
+}
+
+/// The domain classifier for `dataset`: loaded from the cache, or trained and cached.
+fn domain_classifier<B: AutodiffBackend>(
+    label: &str,
+    real: &RealData,
+    request: &EvalRequest,
+    device: &B::Device,
+    log: &mut dyn FnMut(String),
+) -> Result<(DomainClassifier<B::InnerBackend>, ClassifierCard)> {
+    let config = classifier_config_for(&real.train)?;
+    let dir = request
+        .classifier_dir
+        .clone()
+        .unwrap_or_else(|| gan_data::cache_dir().join("classifiers"));
+    let (weights, card_path) = cache_paths(&dir, label, &config, &request.classifier_training);
+    if let Some(found) = load_classifier::<B::InnerBackend>(&weights, &card_path, &config, device)?
+    {
+        log(format!("domain classifier: {}", weights.display()));
+        return Ok(found);
+    }
+    log(format!(
+        "training the domain classifier on {} {} images (cached in {})",
+        real.train_index.len(),
+        label,
+        dir.display()
+    ));
+    let mut last = Instant::now();
+    let model = train_classifier::<B>(
+        &real.train,
+        &real.train_index,
+        &config,
+        &request.classifier_training,
+        device,
+        &mut |epoch, step, steps, loss| {
+            if last.elapsed().as_secs_f64() > 2.0 || step + 1 == steps {
+                last = Instant::now();
+                log(format!(
+                    "classifier epoch {}/{} step {}/{steps} loss {loss:.4}",
+                    epoch + 1,
+                    request.classifier_training.epochs,
+                    step + 1
+                ));
+            }
+        },
+    )?;
+    let acc = accuracy(&model, &real.check, &real.check_index, device);
+    let card = ClassifierCard {
+        dataset: label.to_string(),
+        config: serde_json::to_value(&config).expect("serialisable"),
+        training: serde_json::to_value(&request.classifier_training).expect("serialisable"),
+        train_images: real.train_index.len(),
+        held_out_accuracy: acc,
+        held_out_images: real.check_index.len(),
+        sha256: String::new(),
+    };
+    let card = save_classifier(&model, &weights, &card_path, card)?;
+    log(format!("classifier held-out accuracy {:.2}%", 100.0 * acc));
+    Ok((model, card))
+}
+
+/// Evaluates the run in `dir` on backend `B` (autodiff, to train a domain classifier on first
+/// use); `log` receives progress messages.
+pub fn evaluate_run<B: AutodiffBackend>(
+    dir: &Path,
+    request: &EvalRequest,
+    backend: &str,
+    device: &B::Device,
+    log: &mut dyn FnMut(String),
+) -> Result<EvalReport> {
+    let start = Instant::now();
+    let spec = RunSpec::load_run(dir)?;
+    let checkpoint = crate::sample::run_checkpoint(dir)?;
+    let metrics: Vec<Metric> = if request.metrics.is_empty() {
+        Metric::ALL
+            .into_iter()
+            .filter(|m| m.applies_to(&spec))
+            .collect()
+    } else {
+        request.metrics.clone()
+    };
+    for &m in &metrics {
+        if !m.applies_to(&spec) {
+            let applicable: Vec<&str> = Metric::ALL
+                .iter()
+                .filter(|m| m.applies_to(&spec))
+                .map(|m| m.name())
+                .collect();
+            return Err(GanError::Invalid {
+                field: "--metric",
+                value: m.name().into(),
+                expected: format!(
+                    "a metric for this {} run: {}",
+                    spec.dataset_label(),
+                    if applicable.is_empty() {
+                        "none (the distribution has no modes)".to_string()
+                    } else {
+                        applicable.join(", ")
+                    }
+                ),
+            });
+        }
+    }
+    let toy = matches!(spec, RunSpec::Toy(_));
+    let n = request.n.unwrap_or(if toy { 2500 } else { 10_000 });
+    if n < 10 {
+        return Err(GanError::Invalid {
+            field: "--n",
+            value: n.to_string(),
+            expected: "at least 10 samples".into(),
+        });
+    }
+    let mut report = EvalReport {
+        run: dir.to_path_buf(),
+        dataset: spec.dataset_label(),
+        model: spec.model_label().into(),
+        checkpoint: checkpoint.clone(),
+        weights: format!("{:?}", request.weights).to_lowercase(),
+        metrics: metrics.clone(),
+        samples: n,
+        seed: request.seed,
+        backend: backend.into(),
+        seconds: 0.0,
+        modes: None,
+        parzen: None,
+        domain: None,
+        notes: Vec::new(),
+    };
+    log(format!("generating {n} samples"));
+    let inner = device;
+    let (values, shape) =
+        generate::<B::InnerBackend>(dir, n, request.seed, request.weights, inner)?;
+
+    match &spec {
+        RunSpec::Toy(c) => {
+            report.modes = c.dataset.coverage(&values);
+        }
+        RunSpec::Images(c) => {
+            let real = real_data(&c.dataset, request.quiet)?;
+            let dim: usize = shape.iter().product();
+            if let (Some(clean), true) = (real.clean_limit, metrics.contains(&Metric::Parzen)) {
+                if c.limit.is_none_or(|l| l > clean) {
+                    report.notes.push(format!(
+                        "the run trained on images the Parzen estimate holds out (it used {}; \
+                         train with --limit {clean} for a clean figure)",
+                        c.limit
+                            .map_or("all of them".to_string(), |l| format!("the first {l}"))
+                    ));
+                }
+            }
+            if real.held_out.shape() != [shape[0], shape[1], shape[2]] {
+                return Err(GanError::Invalid {
+                    field: "generator output",
+                    value: format!("{shape:?}"),
+                    expected: format!("the dataset's image shape {:?}", real.held_out.shape()),
+                });
+            }
+            if metrics.contains(&Metric::Parzen) {
+                log("Parzen window".into());
+                let kernels = Features::new(values.clone(), dim)?;
+                let validation = Features::new(unit_pixels(&real.held_out, &real.validation), dim)?;
+                let test = Features::new(unit_pixels(&real.held_out, &real.test), dim)?;
+                report.parzen = Some(gan_eval::parzen_evaluate::<B::InnerBackend>(
+                    &kernels,
+                    &validation,
+                    &test,
+                    &gan_eval::paper_sigmas(),
+                    100,
+                    inner,
+                )?);
+            }
+            if metrics.iter().any(|m| m.needs_classifier()) {
+                let (classifier, card) =
+                    domain_classifier::<B>(&c.dataset.label(), &real, request, device, log)?;
+                log("domain features".into());
+                let img = [shape[0], shape[1], shape[2]];
+                let (fake, fake_probs) = classifier.embed(&values, img, 250, inner);
+                let (real_f, real_probs) = classifier.embed(
+                    &unit_pixels(&real.held_out, &real.reference),
+                    img,
+                    250,
+                    inner,
+                );
+                let classes = fake_probs.len() / fake.len().max(1);
+                let mut class_shares = vec![0.0; classes];
+                let mut confident = 0.0;
+                for row in fake_probs.chunks_exact(classes) {
+                    let (best, p) = row
+                        .iter()
+                        .enumerate()
+                        .fold((0, f32::MIN), |a, (i, &p)| if p > a.1 { (i, p) } else { a });
+                    class_shares[best] += 1.0 / fake.len() as f64;
+                    if p >= 0.9 {
+                        confident += 1.0 / fake.len() as f64;
+                    }
+                }
+                let mut domain = DomainMetrics {
+                    confident,
+                    class_shares,
+                    classifier: card,
+                    real_images: real_f.len(),
+                    fid: None,
+                    kid: None,
+                    classifier_score: None,
+                    real_classifier_score: None,
+                    prdc: None,
+                };
+                if metrics.contains(&Metric::Fid) {
+                    domain.fid = Some(gan_eval::frechet_distance(&real_f.stats(), &fake.stats())?);
+                }
+                if metrics.contains(&Metric::Kid) {
+                    domain.kid = Some(gan_eval::kid::<B::InnerBackend>(
+                        &real_f,
+                        &fake,
+                        &KidConfig::default(),
+                        inner,
+                    )?);
+                }
+                if metrics.contains(&Metric::Is) {
+                    domain.classifier_score =
+                        Some(gan_eval::classifier_score(&fake_probs, classes, 10)?);
+                    domain.real_classifier_score =
+                        Some(gan_eval::classifier_score(&real_probs, classes, 10)?);
+                }
+                if metrics.contains(&Metric::Prdc) {
+                    log("precision and recall".into());
+                    domain.prdc = Some(gan_eval::prdc::<B::InnerBackend>(
+                        &real_f, &fake, 3, 500, inner,
+                    )?);
+                }
+                report.domain = Some(domain);
+            }
+        }
+    }
+    report.seconds = start.elapsed().as_secs_f64();
+    Ok(report)
+}
