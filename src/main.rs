@@ -266,6 +266,10 @@ struct TrainArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+    /// Print the resolved config (defaults, --config and flags) as JSON and exit without
+    /// training; save it and pass it to --config to repeat or vary a run.
+    #[arg(long)]
+    print_config: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -330,12 +334,14 @@ struct EvalArgs {
     /// The run directory (`gan train` prints it last).
     #[arg(long, value_name = "DIR")]
     run: PathBuf,
-    /// Metrics, comma-separated or repeated (default: every metric that applies to the run):
-    /// parzen (Parzen-window log-likelihood of held-out images), modes (modes captured,
-    /// high-quality share and reverse KL on ring/grid runs), fid, kid, is (classifier score),
-    /// prdc (precision, recall, density, coverage). fid, kid, is and prdc use the features of
-    /// a small CNN trained on the dataset (cached after its first use): they compare runs of
-    /// this project, not published Inception figures.
+    /// Metrics, comma-separated or repeated (default: every metric that applies to the run
+    /// except inception): parzen (Parzen-window log-likelihood of held-out images), modes
+    /// (modes captured, high-quality share and reverse KL on ring/grid runs), fid, kid, is
+    /// (classifier score), prdc (precision, recall, density, coverage), inception (FID and KID
+    /// on Inception-v3 features, comparable with published figures; needs the weights from
+    /// scripts/setup.sh and, for 10,000 images, a GPU). fid, kid, is and prdc use the features
+    /// of a small CNN trained on the dataset (cached after its first use): they compare runs of
+    /// this project with each other.
     #[arg(long, value_enum, value_delimiter = ',')]
     metric: Vec<MetricArg>,
     /// Generated samples (default: 10000 for images, 2500 for 2-D runs).
@@ -351,6 +357,10 @@ struct EvalArgs {
     /// user cache).
     #[arg(long, value_name = "DIR")]
     classifier_dir: Option<PathBuf>,
+    /// The converted FID Inception weights (default: $GAN_INCEPTION_WEIGHTS, else
+    /// ~/.cache/gan-rs/fid-inception/pt_inception-2015-12-05.safetensors).
+    #[arg(long, value_name = "FILE")]
+    inception_weights: Option<PathBuf>,
     /// No progress messages.
     #[arg(long, short)]
     quiet: bool,
@@ -372,6 +382,9 @@ enum MetricArg {
     Is,
     /// Precision, recall, density, coverage (image runs).
     Prdc,
+    /// FID and KID on Inception-v3 features, comparable with published figures (image runs;
+    /// slow on a CPU: use a GPU backend).
+    Inception,
 }
 
 impl From<MetricArg> for Metric {
@@ -383,6 +396,7 @@ impl From<MetricArg> for Metric {
             MetricArg::Kid => Metric::Kid,
             MetricArg::Is => Metric::Is,
             MetricArg::Prdc => Metric::Prdc,
+            MetricArg::Inception => Metric::Inception,
         }
     }
 }
@@ -523,12 +537,8 @@ fn resolve(args: &TrainArgs, resume_dir: Option<&Path>) -> Result<RunSpec> {
         let (size, channels) = match &c.networks {
             gan::image::ImageNetworks::Dcgan(n) => (n.generator.image_size, n.generator.channels),
             gan::image::ImageNetworks::Mlp(n) => {
-                let ch = if matches!(c.dataset, ImageDataset::Cifar10(_)) {
-                    3
-                } else {
-                    1
-                };
-                (((n.generator.output_dim / ch) as f64).sqrt() as usize, ch)
+                let shape = gan::sample::image_shape(&c.dataset, n.generator.output_dim)?;
+                (shape[1], shape[0])
             }
         };
         let classes = c.networks.num_classes().unwrap_or(10);
@@ -624,6 +634,15 @@ fn train(args: TrainArgs) -> Result<()> {
         });
     }
     let spec = resolve(&args, resume_dir.as_deref())?;
+    if args.print_config {
+        let json = match &spec {
+            RunSpec::Toy(c) => serde_json::to_string_pretty(c),
+            RunSpec::Images(c) => serde_json::to_string_pretty(c),
+        }
+        .expect("configs serialise");
+        println!("{json}");
+        return Ok(());
+    }
     let backend = args.backend.backend()?;
     let dataset_name = spec.dataset_label();
     let model = spec.model_label();
@@ -758,6 +777,7 @@ fn eval(args: EvalArgs) -> Result<()> {
         seed: args.seed,
         weights: args.weights.into(),
         classifier_dir: args.classifier_dir,
+        inception_weights: args.inception_weights,
         quiet: args.quiet,
         ..EvalRequest::default()
     };

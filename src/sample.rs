@@ -383,8 +383,9 @@ fn view(spec: &RunSpec, seed: u64) -> Result<(SampleKind, Vec<usize>)> {
     })
 }
 
-/// The `[channels, height, width]` of an MLP's flat outputs: square, 1 or 3 channels.
-fn image_shape(dataset: &gan_data::ImageDataset, features: usize) -> Result<Vec<usize>> {
+/// `[channels, side, side]` of a flat image generator with `features` outputs on `dataset`
+/// (3 channels for CIFAR-10 and colour folders, else 1).
+pub fn image_shape(dataset: &gan_data::ImageDataset, features: usize) -> Result<Vec<usize>> {
     let channels = match dataset {
         gan_data::ImageDataset::Cifar10(_) => 3,
         gan_data::ImageDataset::Folder(f) => f.channels,

@@ -748,10 +748,24 @@ fn eval_prints_a_table_and_writes_eval_json() {
     assert!((0.1..=1.0).contains(&sigma), "{sigma}");
     assert!(parzen["mean"].as_f64().unwrap().is_finite());
     assert!(eval_json(&digits)["notes"].as_array().unwrap().is_empty());
+    let missing_weights = dir.path().join("no-inception.safetensors");
 
     fails_with(
         &gan(&["eval", "--run", digits_s, "--metric", "modes"]),
-        &["--metric", "modes", "parzen, fid, kid, is, prdc"],
+        &["--metric", "modes", "parzen, fid, kid, is, prdc, inception"],
+    );
+    // Inception FID without its weights: the file and the way to get it.
+    fails_with(
+        &gan(&[
+            "eval",
+            "--run",
+            digits_s,
+            "--metric",
+            "inception",
+            "--inception-weights",
+            missing_weights.to_str().unwrap(),
+        ]),
+        &["no-inception.safetensors", "scripts/setup.sh"],
     );
     fails_with(
         &gan(&["eval", "--run", ring_s, "--metric", "fid"]),
@@ -766,4 +780,33 @@ fn eval_prints_a_table_and_writes_eval_json() {
         &gan(&["eval", "--run", missing.to_str().unwrap()]),
         &["nowhere", "config.json"],
     );
+}
+
+/// `gan train --print-config` prints the resolved config (defaults and flags) and trains
+/// nothing; the printed JSON, passed back with --config, is that config.
+#[test]
+fn print_config_shows_the_resolved_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("never");
+    let stdout = ok(&gan(&[
+        "train",
+        "--dataset",
+        "grid25",
+        "--loss",
+        "hinge",
+        "--batch",
+        "64",
+        "--print-config",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    let config: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(config["training"]["loss"], "Hinge");
+    assert_eq!(config["training"]["batch_size"], 64);
+    assert_eq!(config["dataset"]["Grid"]["side"], 5);
+    assert!(!out.exists());
+    let file = dir.path().join("c.json");
+    std::fs::write(&file, &stdout).unwrap();
+    let again = ok(&gan(&["train", "--config", file.to_str().unwrap(), "--print-config"]));
+    assert_eq!(again, stdout);
 }

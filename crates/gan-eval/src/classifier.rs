@@ -153,7 +153,7 @@ impl<B: Backend> DomainClassifier<B> {
 #[derive(Config, Debug, PartialEq)]
 pub struct ClassifierTrainingConfig {
     /// Passes over the training images.
-    #[config(default = 3)]
+    #[config(default = 5)]
     pub epochs: usize,
     /// Minibatch size.
     #[config(default = 64)]
@@ -337,14 +337,14 @@ pub fn cache_paths(
     )
 }
 
-fn hex_sha256(bytes: &[u8]) -> String {
+pub(crate) fn hex_sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> EvalResult<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> EvalResult<()> {
     let io = |action| {
         move |source| EvalError::Io {
             action,

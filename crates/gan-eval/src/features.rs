@@ -3,7 +3,18 @@
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 
+use std::path::{Path, PathBuf};
+
+use crate::classifier::{hex_sha256, write_atomic};
 use crate::error::{EvalError, Result};
+
+const MAGIC: [u8; 4] = *b"GANF";
+
+fn sidecar(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".sha256");
+    PathBuf::from(name)
+}
 
 /// `len` feature vectors of `dim` values each, row-major on the host: 10,000 Inception
 /// features take 80 MB, far less than any pairwise matrix between them.
@@ -85,11 +96,88 @@ impl Features {
         )
     }
 
+    /// Writes the features to `path` (a 16-byte header `GANF`, dimension as u32 and count as
+    /// u64, then the values as little-endian f32) and their SHA-256 to `path.sha256`, each
+    /// atomically.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let mut bytes = Vec::with_capacity(16 + 4 * self.values.len());
+        bytes.extend(MAGIC);
+        bytes.extend((self.dim as u32).to_le_bytes());
+        bytes.extend((self.len() as u64).to_le_bytes());
+        for v in &self.values {
+            bytes.extend(v.to_le_bytes());
+        }
+        write_atomic(path, &bytes)?;
+        write_atomic(&sidecar(path), hex_sha256(&bytes).as_bytes())
+    }
+
+    /// Reads features written by [`Features::save`]; `Ok(None)` when there are none. A file
+    /// that does not match its SHA-256 is refused with its path.
+    pub fn load(path: &Path) -> Result<Option<Self>> {
+        let sum = sidecar(path);
+        if !path.is_file() || !sum.is_file() {
+            return Ok(None);
+        }
+        let read = |p: &Path| {
+            std::fs::read(p).map_err(|source| EvalError::Io {
+                action: "cannot read",
+                path: p.to_path_buf(),
+                source,
+            })
+        };
+        let bytes = read(path)?;
+        let expected = String::from_utf8_lossy(&read(&sum)?).trim().to_string();
+        let bad = |reason: String| EvalError::Weights {
+            path: path.to_path_buf(),
+            reason,
+        };
+        if hex_sha256(&bytes) != expected {
+            return Err(bad(format!(
+                "does not match the SHA-256 in {}; delete both files to recompute the features",
+                sum.display()
+            )));
+        }
+        if bytes.len() < 16 || bytes[..4] != MAGIC {
+            return Err(bad("not a feature file (no GANF header)".into()));
+        }
+        let dim = u32::from_le_bytes(bytes[4..8].try_into().expect("4 bytes")) as usize;
+        let n = u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes")) as usize;
+        if bytes.len() != 16 + 4 * n * dim {
+            return Err(bad(format!("{} bytes for {n} vectors of {dim}", bytes.len())));
+        }
+        let values = bytes[16..]
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        Self::new(values, dim).map(Some)
+    }
+
     /// Their Gaussian statistics (for FID).
     pub fn stats(&self) -> crate::GaussianStats {
         let mut s = crate::GaussianStats::new(self.dim);
         s.update_rows(&self.values)
             .expect("rows are a multiple of the dimension");
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn features_round_trip_and_damage_is_refused() {
+        let dir = std::env::temp_dir().join(format!("gan-eval-features-{}", std::process::id()));
+        let path = dir.join("f.bin");
+        let f = Features::new((0..12).map(|v| v as f32 * 0.5).collect(), 3).unwrap();
+        assert_eq!(Features::load(&path).unwrap(), None);
+        f.save(&path).unwrap();
+        assert_eq!(Features::load(&path).unwrap(), Some(f));
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[20] ^= 1;
+        std::fs::write(&path, bytes).unwrap();
+        let err = Features::load(&path).unwrap_err().to_string();
+        assert!(err.contains("f.bin") && err.contains("SHA-256"), "{err}");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }
