@@ -26,8 +26,7 @@ use gan_eval::classifier::{
 };
 use gan_eval::{
     ClassifierCard, ClassifierScore, ClassifierTrainingConfig, DomainClassifier, Features,
-    FidInception, Kid,
-    KidConfig, ModeCoverage, ParzenEstimate, Prdc,
+    FidInception, Kid, KidConfig, ModeCoverage, ParzenEstimate, Prdc,
 };
 use gan_train::GeneratorWeights;
 use serde::Serialize;
@@ -257,8 +256,8 @@ impl EvalReport {
             }
             if let Some(k) = &d.kid {
                 row(
-                    "KID x 1000 (domain features)",
-                    format!("{:.3} ± {:.3}", 1000.0 * k.mean, 1000.0 * k.std),
+                    "KID (domain features)",
+                    format!("{:.4} ± {:.4}", k.mean, k.std),
                 );
             }
             if let Some(s) = &d.classifier_score {
@@ -299,7 +298,12 @@ impl EvalReport {
             );
         }
         if let Some(i) = &self.inception {
-            let _ = writeln!(t, "{:<34} {:>18}", "FID (Inception-v3)", format!("{:.3}", i.fid));
+            let _ = writeln!(
+                t,
+                "{:<34} {:>18}",
+                "FID (Inception-v3)",
+                format!("{:.3}", i.fid)
+            );
             let _ = writeln!(
                 t,
                 "{:<34} {:>18}",

@@ -807,6 +807,11 @@ fn print_config_shows_the_resolved_config() {
     assert!(!out.exists());
     let file = dir.path().join("c.json");
     std::fs::write(&file, &stdout).unwrap();
-    let again = ok(&gan(&["train", "--config", file.to_str().unwrap(), "--print-config"]));
+    let again = ok(&gan(&[
+        "train",
+        "--config",
+        file.to_str().unwrap(),
+        "--print-config",
+    ]));
     assert_eq!(again, stdout);
 }

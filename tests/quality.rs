@@ -9,11 +9,11 @@
 
 use gan::GanError;
 use gan::backend::{Flex, FlexAutodiff};
-use gan::sample::{SampleRequest, sample_run};
-use gan::toy::{ToyRunConfig, run_toy};
 use gan::eval::{EvalRequest, Metric, evaluate_run};
 use gan::image::{ImageRunConfig, run_images};
 use gan::metrics::EvalError;
+use gan::sample::{SampleRequest, sample_run};
+use gan::toy::{ToyRunConfig, run_toy};
 
 /// The default job (`cargo run --release`, i.e. `gan train` with no flags) trains a generator
 /// whose samples a CNN trained on real digits recognises: at least 70% of 2,000 samples are

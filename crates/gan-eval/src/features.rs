@@ -143,7 +143,10 @@ impl Features {
         let dim = u32::from_le_bytes(bytes[4..8].try_into().expect("4 bytes")) as usize;
         let n = u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes")) as usize;
         if bytes.len() != 16 + 4 * n * dim {
-            return Err(bad(format!("{} bytes for {n} vectors of {dim}", bytes.len())));
+            return Err(bad(format!(
+                "{} bytes for {n} vectors of {dim}",
+                bytes.len()
+            )));
         }
         let values = bytes[16..]
             .chunks_exact(4)
