@@ -652,15 +652,15 @@ pub fn evaluate_run<B: AutodiffBackend>(
         RunSpec::Images(c) => {
             let real = real_data(&c.dataset, request.quiet)?;
             let dim: usize = shape.iter().product();
-            if let (Some(clean), true) = (real.clean_limit, metrics.contains(&Metric::Parzen)) {
-                if c.limit.is_none_or(|l| l > clean) {
-                    report.notes.push(format!(
-                        "the run trained on images the Parzen estimate holds out (it used {}; \
-                         train with --limit {clean} for a clean figure)",
-                        c.limit
-                            .map_or("all of them".to_string(), |l| format!("the first {l}"))
-                    ));
-                }
+            if let (Some(clean), true) = (real.clean_limit, metrics.contains(&Metric::Parzen))
+                && c.limit.is_none_or(|l| l > clean)
+            {
+                report.notes.push(format!(
+                    "the run trained on images the Parzen estimate holds out (it used {}; \
+                     train with --limit {clean} for a clean figure)",
+                    c.limit
+                        .map_or("all of them".to_string(), |l| format!("the first {l}"))
+                ));
             }
             if real.held_out.shape() != [shape[0], shape[1], shape[2]] {
                 return Err(GanError::Invalid {

@@ -1,7 +1,8 @@
 //! The defaults deliver what the README promises, measured with fixed seeds: the default job's
-//! digits are recognisable (of 2,000 samples, at least 70% are classified with confidence
-//! >= 0.9 by a CNN trained on real digits, and every digit is at least 3% of the samples), and
-//! `--dataset ring8` covers all eight modes with at least 90% high-quality samples.
+//! digits are recognisable (of 2,000 samples, at least 70% are classified with a confidence of
+//! at least 0.9 by a CNN trained on real digits, and every digit is at least 3% of the
+//! samples), and `--dataset ring8` covers all eight modes with at least 90% high-quality
+//! samples.
 //!
 //! It trains on Flex, the default backend (the other backends are checked against it
 //! elsewhere).

@@ -60,7 +60,7 @@ impl DomainClassifierConfig {
         if self.channels == 0 {
             return bad("channels", self.channels, "at least 1");
         }
-        if self.size < 4 || self.size % 4 != 0 {
+        if self.size < 4 || !self.size.is_multiple_of(4) {
             return bad("size", self.size, "a multiple of 4 (28 or 32)");
         }
         if self.classes < 2 {

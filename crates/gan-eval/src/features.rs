@@ -27,7 +27,7 @@ pub struct Features {
 impl Features {
     /// Features from row-major values.
     pub fn new(values: Vec<f32>, dim: usize) -> Result<Self> {
-        if dim == 0 || values.len() % dim != 0 {
+        if dim == 0 || !values.len().is_multiple_of(dim) {
             return Err(EvalError::Dimension {
                 what: "feature rows",
                 found: values.len(),

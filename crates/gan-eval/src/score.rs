@@ -23,7 +23,7 @@ pub struct ClassifierScore {
 
 /// The score of class probabilities `probs` (`[n, classes]`, row-major, rows summing to 1).
 pub fn classifier_score(probs: &[f32], classes: usize, splits: usize) -> Result<ClassifierScore> {
-    if classes == 0 || probs.len() % classes != 0 {
+    if classes == 0 || !probs.len().is_multiple_of(classes) {
         return Err(EvalError::Dimension {
             what: "class probabilities",
             found: probs.len(),

@@ -74,7 +74,7 @@ impl GaussianStats {
     }
 
     fn check(&self, len: usize) -> Result<()> {
-        if self.dim == 0 || len % self.dim != 0 {
+        if self.dim == 0 || !len.is_multiple_of(self.dim) {
             return Err(EvalError::Dimension {
                 what: "feature statistics",
                 found: len,
