@@ -5,9 +5,9 @@
 //! | Parzen-window log-likelihood | [`parzen`] | Goodfellow et al. 2014, Table 1 |
 //! | mode coverage on 2-D mixtures | [`ModeCoverage`] (from `gan-data`) | VEEGAN, PacGAN |
 //! | Fréchet distance (FID) | [`stats`] | Heusel et al. 2017 |
-//! | kernel distance (KID) | [`kid`] | Bińkowski et al. 2018 |
+//! | kernel distance (KID) | [`mod@kid`] | Bińkowski et al. 2018 |
 //! | classifier score (IS-style) | [`score`] | Salimans et al. 2016 |
-//! | precision, recall, density, coverage | [`prdc`] | Kynkäänniemi et al. 2019, Naeem et al. 2020 |
+//! | precision, recall, density, coverage | [`mod@prdc`] | Kynkäänniemi et al. 2019, Naeem et al. 2020 |
 //!
 //! FID, KID and precision/recall need features of images. [`inception`] is the FID
 //! Inception-v3 network (pool3, 2048 features), whose FID is comparable with published
