@@ -343,7 +343,7 @@ struct EvalArgs {
     /// of a small CNN trained on the dataset (cached after its first use): they compare runs of
     /// this project with each other.
     #[arg(long, value_enum, value_delimiter = ',')]
-    metric: Vec<MetricArg>,
+    metric: Vec<Metric>,
     /// Generated samples (default: 10000 for images, 2500 for 2-D runs).
     #[arg(long)]
     n: Option<usize>,
@@ -366,39 +366,6 @@ struct EvalArgs {
     quiet: bool,
     #[command(flatten)]
     backend: BackendArgs,
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-enum MetricArg {
-    /// Parzen-window log-likelihood (image runs).
-    Parzen,
-    /// Mode coverage (ring8, grid25).
-    Modes,
-    /// Fréchet distance of domain features (image runs).
-    Fid,
-    /// Kernel distance of domain features (image runs).
-    Kid,
-    /// Classifier score, Inception-Score style (image runs).
-    Is,
-    /// Precision, recall, density, coverage (image runs).
-    Prdc,
-    /// FID and KID on Inception-v3 features, comparable with published figures (image runs;
-    /// slow on a CPU: use a GPU backend).
-    Inception,
-}
-
-impl From<MetricArg> for Metric {
-    fn from(m: MetricArg) -> Self {
-        match m {
-            MetricArg::Parzen => Metric::Parzen,
-            MetricArg::Modes => Metric::Modes,
-            MetricArg::Fid => Metric::Fid,
-            MetricArg::Kid => Metric::Kid,
-            MetricArg::Is => Metric::Is,
-            MetricArg::Prdc => Metric::Prdc,
-            MetricArg::Inception => Metric::Inception,
-        }
-    }
 }
 
 impl From<WeightsArg> for GeneratorWeights {
@@ -772,7 +739,7 @@ fn progress_spinner(quiet: bool) -> ProgressBar {
 fn eval(args: EvalArgs) -> Result<()> {
     let backend = args.backend.backend()?;
     let request = EvalRequest {
-        metrics: args.metric.iter().map(|&m| m.into()).collect(),
+        metrics: args.metric.clone(),
         n: args.n,
         seed: args.seed,
         weights: args.weights.into(),
