@@ -8,7 +8,8 @@ use burn::tensor::backend::AutodiffBackend;
 use gan_data::{Toy2d, ToySampler};
 use gan_models::{Generator, MlpDiscriminatorConfig, MlpGeneratorConfig, OutputActivation, Prior};
 use gan_train::{
-    Metrics, Observer, OptimizerConfig, RunConfig, RunDir, SampleView, TrainConfig, Trainer, fit,
+    GanLoss, Metrics, Observer, OptimizerConfig, RunConfig, RunDir, SampleView, TrainConfig,
+    Trainer, fit,
 };
 
 use crate::error::Result as GanResult;
@@ -60,21 +61,29 @@ impl ToyRunConfig {
             .with_hidden_dropout(0.0)
     }
 
-    /// Log every 50 iterations, draw 2000 samples every 500, checkpoint every 1000.
+    /// Log every 50 iterations, draw 2000 samples every 2000, checkpoint every 4000.
     pub fn default_run() -> RunConfig {
-        RunConfig::new().with_samples(2000)
+        RunConfig::new()
+            .with_samples(2000)
+            .with_sample_every(2000)
+            .with_checkpoint_every(4000)
     }
 
-    /// 2000 iterations of Adam at 1e-3 with beta_1 = 0.5, minibatches of 256, the
-    /// non-saturating loss.
+    /// 16,000 iterations of Adam (beta_1 = 0.5) in minibatches of 64 with the hinge loss; both
+    /// learning rates stay at 1e-3 for the first 30% of the iterations, then fall linearly to
+    /// 0. Chosen for the ring of 8 (`docs/results.md`): many small steps find every mode, the
+    /// decay then pulls the samples into the modes. On seeds 0-7 every mode is captured and
+    /// 91.5-95.1% of 2,500 samples are of high quality (PacGAN's 3-sigma rule).
     pub fn default_training() -> TrainConfig {
         TrainConfig::new()
-            .with_iterations(2000)
-            .with_batch_size(256)
+            .with_loss(GanLoss::Hinge)
+            .with_iterations(16_000)
+            .with_batch_size(64)
             .with_g_lr(1e-3)
             .with_d_lr(1e-3)
             .with_g_optimizer(OptimizerConfig::adam())
             .with_d_optimizer(OptimizerConfig::adam())
+            .with_lr_decay_start(Some(0.3))
     }
 }
 
