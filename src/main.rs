@@ -383,8 +383,10 @@ enum LossArg {
     /// The 2014 minimax game (saturating generator loss).
     Minimax,
     /// Non-saturating: G maximises log D(G(z)).
+    #[value(name = "ns", alias = "non-saturating")]
     NonSaturating,
     /// Least squares (LSGAN).
+    #[value(name = "lsgan", alias = "least-squares")]
     LeastSquares,
     /// Wasserstein with weight clipping at 0.01 and RMSProp (WGAN).
     Wgan,
