@@ -19,7 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or("runs/example-ring8".into()),
     );
     let device = Default::default();
-    let config = ToyRunConfig::new(); // ring8, 16,000 iterations of Adam, hinge loss, lr decay
+    let config = ToyRunConfig::new(); // ring8, 24,000 iterations of Adam, hinge loss, lr decay
     let report = run_toy::<DefaultAutodiff>(&config, &dir, &device, false, &mut [])?;
     println!("trained in {:.1} s", report.seconds);
 
