@@ -211,7 +211,7 @@ mod metrics {
         );
     }
 
-    backend_tests!(metrics_agree_with_flex);
+    crate::backend_tests!(metrics_agree_with_flex);
 }
 
 backend_tests!(tiny_mlp_gan_trains, toy_run_writes_run_directory);
