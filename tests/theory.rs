@@ -24,8 +24,8 @@ use gan::models::{
 };
 use gan::toy::ToyRunConfig;
 use gan::train::{
-    AdamParams, GanLoss, GradientPenalty, OptimizerConfig, RmsPropParams, RunConfig, RunDir,
-    SampleView, TrainConfig, Trainer, fit, latest_checkpoint,
+    AdamParams, GanLoss, GradientPenalty, Observer, OptimizerConfig, RmsPropParams, RunConfig,
+    RunDir, SampleView, TrainConfig, Trainer, fit, latest_checkpoint,
 };
 
 use common::{Gaussian1d, host_init, is_bitwise_backend, max_abs_diff, mean_std, param_values};
@@ -378,20 +378,24 @@ fn resume_equals_uninterrupted<B: AutodiffBackend>(device: &B::Device) {
     )
     .unwrap();
 
+    // The first leg is the same 40-iteration run (so the learning-rate schedule is the same),
+    // killed during iteration 21, after its checkpoint at 20 was written.
     let resumed_dir = tempfile::tempdir().unwrap();
     let resumed_run = RunDir::new(resumed_dir.path());
-    let mut first = resumable_trainer::<B>(20, device);
+    let mut first = resumable_trainer::<B>(40, device);
     let mut data = ToySampler::new(Toy2d::ring8(), 9).unwrap();
-    fit(
-        &mut first,
-        &mut data,
-        &resumed_run,
-        &run_config(20),
-        &SampleView::None,
-        false,
-        &mut [],
-    )
-    .unwrap();
+    let killed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        fit(
+            &mut first,
+            &mut data,
+            &resumed_run,
+            &run_config(20),
+            &SampleView::None,
+            false,
+            &mut [&mut KillAt(21)],
+        )
+    }));
+    assert!(killed.is_err(), "the first leg should have been killed");
     drop(first);
     // A fresh process would rebuild everything from the config: new models, new data source.
     let mut second = resumable_trainer::<B>(40, device);
@@ -427,6 +431,17 @@ fn resume_equals_uninterrupted<B: AutodiffBackend>(device: &B::Device) {
         assert!(diff <= 1e-5, "resumed weights differ by {diff}");
         let diff = max_abs_diff(&losses(&a_metrics), &losses(&b_metrics));
         assert!(diff <= 1e-4, "resumed losses differ by {diff}");
+    }
+}
+
+/// Stands in for a killed process: panics when the given iteration has run.
+struct KillAt(usize);
+
+impl Observer for KillAt {
+    fn on_iteration(&mut self, iteration: usize) {
+        if iteration == self.0 {
+            panic!("killed at iteration {iteration} (expected by the test)");
+        }
     }
 }
 
