@@ -10,6 +10,7 @@ runs/results/ (kept, so any figure can be inspected or re-evaluated). Only the s
 is used here.
 """
 import argparse
+import concurrent.futures
 import json
 import os
 import platform
@@ -47,10 +48,10 @@ PARZEN = [("DBN", "138 ± 2"), ("Stacked CAE", "121 ± 1.6"), ("Deep GSN", "214 
           ("Adversarial autoencoder (Makhzani et al. 2015)", "340 ± 2")]
 
 
-def sh(cmd):
+def sh(cmd, env=None):
     """Runs a command, returns (stdout, seconds); the command line is what results.md shows."""
     start = time.time()
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT, env=env)
     return out.stdout, time.time() - start
 
 
@@ -62,9 +63,11 @@ def show(cmd):
 
 
 def build():
+    """The release binary with flex and tch (the image parts train on libtorch's CPU
+    kernels); scripts/setup.sh installs libtorch, scripts/env.sh points the build at it."""
     env = dict(os.environ, CARGO_TARGET_DIR=TARGET)
-    subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "gan"], check=True,
-                   cwd=ROOT, env=env)
+    subprocess.run(["bash", "-c", "source scripts/env.sh && cargo build --release --quiet "
+                    "--features flex,tch --bin gan"], check=True, cwd=ROOT, env=env)
 
 
 def base_config(args):
@@ -89,6 +92,47 @@ def modes_part(opts, lines):
               "`--dataset ring8`/`grid25` defaults (MLP 2x128, see `docs/training.md`); each "
               f"row is the mean over seeds 0-{opts.seeds - 1} with the worst seed in brackets.",
               ""]
+    tasks = []
+    for title, dataset, override in settings:
+        if opts.only_ring and dataset != "ring8":
+            continue
+        for loss in opts.losses:
+            cfg_path = None
+            if override:
+                cfg_path = os.path.join(CONFIGS, f"{dataset}-pacgan-{loss}.json")
+                cfg = base_config(["train", "--dataset", dataset, "--loss", loss])
+                cfg["dataset"] = override
+                with open(cfg_path, "w") as f:
+                    json.dump(cfg, f, indent=1)
+            for seed in range(opts.seeds):
+                tasks.append((dataset, override, loss, seed, cfg_path))
+
+    def one(task):
+        dataset, override, loss, seed, cfg_path = task
+        run = os.path.join(RUNS, f"{dataset}{'-pacgan' if override else ''}-{loss}-{seed}")
+        if cfg_path:
+            cmd = [GAN, "train", "--config", cfg_path, "--seed", str(seed), "--backend",
+                   opts.backend, "--quiet", "--out", run]
+        else:
+            cmd = [GAN, "train", "--dataset", dataset, "--loss", loss, "--seed", str(seed),
+                   "--backend", opts.backend, "--quiet", "--out", run]
+        subprocess.run(["rm", "-rf", run])
+        # With several runs at once, each keeps to one thread (Flex's rayon pool).
+        env = dict(os.environ, RAYON_NUM_THREADS="1") if opts.jobs > 1 else None
+        _, t = sh(cmd, env)
+        sh([GAN, "eval", "--run", run, "--metric", "modes", "--quiet", "--backend",
+            opts.backend], env)
+        with open(os.path.join(run, "eval.json")) as f:
+            m = json.load(f)["modes"]
+        row = (m["modes_captured"], 100 * m["high_quality"], m["reverse_kl"])
+        print(f"[results] {dataset}{' pacgan' if override else ''} {loss} seed {seed}: {row} "
+              f"in {t:.0f} s", flush=True)
+        shown = show(cmd[:-1] + ["RUN"]).replace(f"--seed {seed}", "--seed S")
+        return row, t, shown
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=opts.jobs) as pool:
+        results = dict(zip(tasks, pool.map(one, tasks)))
+
     for title, dataset, override in settings:
         if opts.only_ring and dataset != "ring8":
             continue
@@ -100,30 +144,10 @@ def modes_part(opts, lines):
         for name, m, hq, kl in published:
             lines.append(f"| {name} | {m} | {hq} | {kl} | | published |")
         for loss in opts.losses:
-            rows, secs, cmd_shown = [], [], ""
-            for seed in range(opts.seeds):
-                run = os.path.join(RUNS, f"{dataset}{'-pacgan' if override else ''}-{loss}-{seed}")
-                cmd = [GAN, "train", "--dataset", dataset, "--loss", loss, "--seed", str(seed),
-                       "--backend", opts.backend, "--quiet", "--out", run]
-                if override:
-                    cfg_path = os.path.join(CONFIGS, f"{dataset}-pacgan-{loss}.json")
-                    cfg = base_config(["train", "--dataset", dataset, "--loss", loss])
-                    cfg["dataset"] = override
-                    with open(cfg_path, "w") as f:
-                        json.dump(cfg, f, indent=1)
-                    cmd = [GAN, "train", "--config", cfg_path, "--seed", str(seed), "--backend",
-                           opts.backend, "--quiet", "--out", run]
-                subprocess.run(["rm", "-rf", run])
-                _, t = sh(cmd)
-                sh([GAN, "eval", "--run", run, "--metric", "modes", "--quiet", "--backend",
-                    opts.backend])
-                with open(os.path.join(run, "eval.json")) as f:
-                    m = json.load(f)["modes"]
-                rows.append((m["modes_captured"], 100 * m["high_quality"], m["reverse_kl"]))
-                secs.append(t)
-                cmd_shown = show(cmd[:-1] + ["RUN"]).replace(f"--seed {seed}", "--seed S")
-                print(f"[results] {dataset} {loss} seed {seed}: {rows[-1]} in {t:.0f} s",
-                      flush=True)
+            done = [v for k, v in results.items()
+                    if k[0] == dataset and k[1] == override and k[2] == loss]
+            rows = [d[0] for d in done]
+            secs = [d[1] for d in done]
             n = len(rows)
             mean = [sum(r[i] for r in rows) / n for i in range(3)]
             kl_vals = [r[2] for r in rows]
@@ -131,7 +155,7 @@ def modes_part(opts, lines):
                 f"| ours, {loss} | {mean[0]:.1f} ({min(r[0] for r in rows)}) | "
                 f"{mean[1]:.1f} ({min(r[1] for r in rows):.1f}) | "
                 f"{fmt_kl(mean[2])} ({fmt_kl(max(kl_vals))}) | {sum(secs) / n:.0f} | "
-                f"`{cmd_shown}` then `gan eval --run RUN --metric modes` |")
+                f"`{done[0][2]}` then `gan eval --run RUN --metric modes` |")
         lines.append("")
 
 
@@ -200,6 +224,169 @@ def parzen_part(opts, lines):
     lines.append("")
 
 
+def eval_cmd(target, metrics, opts, n=None):
+    """`gan eval` of a run directory or of a samples file; returns (report, seconds, command)."""
+    if target.endswith(".npy"):
+        args = ["--samples", target, "--dataset", "fashion-mnist"]
+        json_path = target[:-4] + ".eval.json"
+    else:
+        args = ["--run", target]
+        json_path = os.path.join(target, "eval.json")
+    cmd = [GAN, "eval"] + args + ["--metric", metrics, "--quiet", "--backend",
+                                  opts.image_backend, "--device", opts.device]
+    if n:
+        cmd += ["--n", str(n)]
+    _, t = sh(cmd)
+    with open(json_path) as f:
+        return json.load(f), t, cmd
+
+
+def image_config(path, args, edit):
+    """Writes the resolved config of `gan train ARGS`, changed by `edit`, to `path`."""
+    cfg = base_config(["train"] + args)
+    edit(cfg)
+    with open(path, "w") as f:
+        json.dump(cfg, f, indent=1)
+    return path
+
+
+def metric_cells(report):
+    d, inc = report.get("domain") or {}, report.get("inception")
+    cells = [f"{d['fid']:.2f}" if d.get("fid") is not None else "-",
+             f"{1000 * d['kid']['mean']:.2f}" if d.get("kid") else "-",
+             f"{d['classifier_score']['mean']:.2f}" if d.get("classifier_score") else "-",
+             (f"{d['prdc']['precision']:.3f} / {d['prdc']['recall']:.3f}"
+              if d.get("prdc") else "-"),
+             f"{inc['fid']:.2f}" if inc else "-"]
+    return cells
+
+
+def dcgan_part(opts, lines):
+    """DCGAN-28 on Fashion-MNIST, ours and the PyTorch reference, same budget."""
+    metrics = "fid,kid,is,prdc" + (",inception" if opts.inception else "")
+    lines += ["## DCGAN-28 on Fashion-MNIST, side by side with PyTorch", "",
+              "The same networks, optimiser, minibatch and number of iterations in both: "
+              "`gan train --model dcgan` (width 64: G 100 -> 128x7x7 -> 64x14x14 -> 1x28x28, "
+              "D 64 -> 128 -> logit, batch norm, no conditioning, no EMA), Adam lr 2e-4, "
+              "beta_1 0.5, minibatches of 64, the non-saturating loss, k = 1, "
+              "ceil(epochs x 60,000 / 64) iterations; and `bench/pytorch_reference.py`, "
+              "the same model and step written in PyTorch (see its docstring). Both sets of "
+              "10,000 samples are scored by the same `gan eval` against the 10,000 test "
+              "images: domain FID/KID/classifier score/precision-recall use this project's "
+              "Fashion-MNIST classifier (comparable only within this project); Inception FID "
+              "is the standard one.", "",
+              "| trainer | epochs (iterations) | domain FID | KID x 1000 | classifier score | "
+              "precision / recall | Inception FID | train s | command |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    torch_py = os.path.join(os.environ.get("GAN_TORCH_VENV", os.path.join(
+        os.path.dirname(TARGET), "torch-venv")), "bin", "python")
+    for epochs in [int(e) for e in opts.dcgan_epochs.split(",")]:
+        cfg = image_config(
+            os.path.join(CONFIGS, "dcgan28-fashion-mnist.json"),
+            ["--dataset", "fashion-mnist", "--model", "dcgan", "--loss", "ns"],
+            dcgan28_edit)
+        run = os.path.join(RUNS, f"dcgan28-fashion-{epochs}ep")
+        cmd = [GAN, "train", "--config", cfg, "--epochs", str(epochs), "--seed", "0",
+               "--backend", opts.image_backend, "--device", opts.device, "--quiet", "--out",
+               run]
+        subprocess.run(["rm", "-rf", run])
+        _, t_ours = sh(cmd)
+        report, t_eval, _ = eval_cmd(run, metrics, opts)
+        iters = json.load(open(os.path.join(run, "config.json")))["training"]["iterations"]
+        print(f"[results] dcgan28 ours {epochs} ep: {metric_cells(report)} "
+              f"in {t_ours:.0f} s", flush=True)
+        lines.append(f"| ours ({opts.image_backend}) | {epochs} ({iters}) | "
+                     + " | ".join(metric_cells(report))
+                     + f" | {t_ours:.0f} | `{show(cmd[:-1] + ['RUN'])}` then `gan eval "
+                     f"--run RUN --metric {metrics}` |")
+        out = os.path.join(RUNS, f"torch-dcgan28-fashion-{epochs}ep")
+        tcmd = [torch_py, os.path.join(ROOT, "bench", "pytorch_reference.py"), "--epochs",
+                str(epochs), "--seed", "0", "--out", out]
+        _, t_torch = sh(tcmd)
+        samples = os.path.join(out, "samples.npy")
+        report, _, _ = eval_cmd(samples, metrics, opts)
+        summary = json.load(open(os.path.join(out, "summary.json")))
+        print(f"[results] dcgan28 torch {epochs} ep: {metric_cells(report)} "
+              f"in {t_torch:.0f} s", flush=True)
+        shown = ("python bench/pytorch_reference.py --epochs "
+                 f"{epochs} --seed 0 --out OUT")
+        lines.append(f"| PyTorch {summary['torch']} (CPU, {summary['threads']} threads) | "
+                     f"{epochs} ({summary['iterations']}) | "
+                     + " | ".join(metric_cells(report))
+                     + f" | {summary['seconds']:.0f} | `{shown}` then `gan eval --samples "
+                     f"OUT/samples.npy --dataset fashion-mnist --metric {metrics}` |")
+    lines.append("")
+
+
+def dcgan28_edit(cfg):
+    for net in ("generator", "discriminator"):
+        cfg["networks"]["Dcgan"][net]["width"] = 64
+    t = cfg["training"]
+    t["batch_size"] = 64
+    t["g_lr"] = t["d_lr"] = 2e-4
+    t["ema_decay"] = None
+    cfg["run"]["sample_every"] = 500
+    cfg["run"]["checkpoint_every"] = 1000
+
+
+# Lucic et al. (2018), Fashion-MNIST, best FID (Table/figure values quoted in the issue).
+LUCIC = {"minimax": "29.6", "ns": "26.5", "lsgan": "30.7", "wgan": "21.5", "wgan-gp": "24.5"}
+LUCIC_OTHER = [("DRAGAN", "27.7"), ("BEGAN", "22.9")]
+
+
+def lucic_part(opts, lines):
+    """InfoGAN networks on Fashion-MNIST, one run per loss, Inception FID (10k vs 10k)."""
+    lines += ["## Fashion-MNIST, Inception FID, next to Lucic et al. (2018)", "",
+              "Lucic et al. report the best FID of a large hyper-parameter search per loss, "
+              "with InfoGAN's networks, 20 epochs, 10,000 test images against 10,000 "
+              "samples. Ours: the same networks (`hidden: 1024` in both DCGAN configs, "
+              "width 64: G FC1024-BN-ReLU, FC 128x7x7-BN-ReLU, deconv64 4x4/2-BN-ReLU, deconv "
+              "4x4/2, tanh; D conv64 4x4/2-LReLU, conv128-BN-LReLU, FC1024-BN-LReLU, FC1), one "
+              "run per loss with textbook settings (no search): Adam 2e-4 (0.5, 0.999) and "
+              "minibatches of 64; WGAN: RMSProp 5e-5, clipping 0.01, k = 5; WGAN-GP: Adam 1e-4 "
+              "(0, 0.9), lambda 10, k = 5, no batch norm in the critic. Epochs count passes "
+              "of the discriminator over the 60,000 training images.", "",
+              "| loss | Lucic et al. best FID | ours: Inception FID | epochs (iterations) | "
+              "train s + eval s | command |", "|---|---|---|---|---|---|"]
+    for loss in opts.lucic_losses.split(","):
+        def edit(cfg, loss=loss):
+            for net in ("generator", "discriminator"):
+                cfg["networks"]["Dcgan"][net]["width"] = 64
+                cfg["networks"]["Dcgan"][net]["hidden"] = 1024
+            t = cfg["training"]
+            t["batch_size"] = 64
+            t["ema_decay"] = None
+            if loss == "wgan-gp":
+                t["g_lr"] = t["d_lr"] = 1e-4
+                cfg["networks"]["Dcgan"]["discriminator"]["batch_norm"] = False
+            elif loss != "wgan":
+                t["g_lr"] = t["d_lr"] = 2e-4
+            cfg["run"]["sample_every"] = 1000
+            cfg["run"]["checkpoint_every"] = 2000
+        cfg = image_config(os.path.join(CONFIGS, f"lucic-fashion-mnist-{loss}.json"),
+                           ["--dataset", "fashion-mnist", "--model", "dcgan", "--loss", loss],
+                           edit)
+        run = os.path.join(RUNS, f"lucic-fashion-{loss}")
+        cmd = [GAN, "train", "--config", cfg, "--epochs", str(opts.lucic_epochs), "--seed",
+               "0", "--backend", opts.image_backend, "--device", opts.device, "--quiet",
+               "--out", run]
+        subprocess.run(["rm", "-rf", run])
+        _, t_train = sh(cmd)
+        report, t_eval, _ = eval_cmd(run, "inception", opts, n=opts.inception_n)
+        iters = json.load(open(os.path.join(run, "config.json")))["training"]["iterations"]
+        fid = report["inception"]["fid"]
+        print(f"[results] lucic {loss}: FID {fid:.2f} in {t_train:.0f} + {t_eval:.0f} s",
+              flush=True)
+        lines.append(f"| {loss} | {LUCIC.get(loss, '-')} | {fid:.2f} "
+                     f"({report['samples']} vs {report['inception']['real_images']} images) | "
+                     f"{opts.lucic_epochs} ({iters}) | {t_train:.0f} + {t_eval:.0f} | "
+                     f"`{show(cmd[:-1] + ['RUN'])}` then `gan eval --run RUN --metric "
+                     f"inception --n {opts.inception_n}` |")
+    for name, fid in LUCIC_OTHER:
+        lines.append(f"| {name} | {fid} | not implemented here | | | |")
+    lines.append("")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -210,16 +397,30 @@ def main():
     p.add_argument("--parzen-runs",
                    default="mlp-mnist-embedded,default-mnist-embedded,mlp-fashion-mnist")
     p.add_argument("--backend", default="flex")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="runs trained at once (each gets one thread); seconds per run are "
+                   "then measured under that load")
     p.add_argument("--only-ring", action="store_true", help="skip grid25")
+    p.add_argument("--image-backend", default="tch",
+                   help="backend of the image parts (dcgan, lucic): the fastest for conv "
+                   "nets on this CPU")
+    p.add_argument("--device", default="default",
+                   help="device of the image parts: cpu, cuda:N (tch) or gpu:N (wgpu)")
+    p.add_argument("--dcgan-epochs", default="1,5")
+    p.add_argument("--inception", action="store_true",
+                   help="add Inception FID to the dcgan part (10,000 images each)")
+    p.add_argument("--inception-n", type=int, default=10000)
+    p.add_argument("--lucic-losses", default="minimax,ns,lsgan,wgan,wgan-gp")
+    p.add_argument("--lucic-epochs", type=int, default=20)
     p.add_argument("--out", default=os.path.join(ROOT, "docs", "results.md"))
     opts = p.parse_args()
     opts.losses = opts.losses.split(",")
     os.makedirs(RUNS, exist_ok=True)
     os.makedirs(CONFIGS, exist_ok=True)
     parts = opts.parts.split(",")
-    if any(p in ("parzen", "modes") for p in parts):
+    if parts != ["none"]:
         build()
-    for name, part in [("parzen", parzen_part), ("modes", modes_part)]:
+    for name, part in PARTS:
         if name not in parts:
             continue
         start = time.time()
@@ -241,34 +442,51 @@ def main():
             "under `runs/results/` for inspection or re-evaluation with `gan eval`.",
             ""]
     body = []
-    for name in ["parzen", "modes"]:
+    for name, _ in PARTS:
         path = os.path.join(RUNS, f"{name}.md")
         if os.path.isfile(path):
             body += [open(path).read()]
+    missing = [text for part, text in NOT_YET
+               if not os.path.isfile(os.path.join(RUNS, f"{part}.md"))
+               or (part == "parzen-fashion" and "Fashion-MNIST:" not in
+                   open(os.path.join(RUNS, "parzen.md")).read())]
+    tail = ["## Not measured here yet", ""] + missing if missing else []
     with open(opts.out, "w") as f:
-        f.write("\n".join(head + body + NOT_YET) + "\n")
+        f.write("\n".join(head + body + tail) + "\n")
     print(f"[results] wrote {opts.out}")
 
 
+PARTS = [("parzen", parzen_part), ("modes", modes_part), ("dcgan", dcgan_part),
+         ("lucic", lucic_part)]
+
+# What each part's absence means; listed under "Not measured here yet" while its fragment in
+# runs/results/ is missing.
 NOT_YET = [
-    "## Not measured here yet",
-    "",
-    "- **Mode coverage tables** (`--parts modes`: every loss, our ring, PacGAN's ring and "
-    "grid25, 5 seeds each) and **Parzen on Fashion-MNIST** (`--parzen-runs mlp-fashion-mnist`): "
-    "the script runs them, but they have not been run for this file yet. The `--dataset ring8` "
-    "defaults were measured while choosing them, with `gan train --dataset ring8 --seed S` "
-    "and `gan eval --metric modes` (2,500 samples): all 8 modes on seeds 0-7, with 95.0, 95.1, "
-    "96.1, 96.0, 93.9, 96.1, 94.9 and 94.4% high-quality samples, and a reverse KL of 0.0004 "
-    "to 0.034, except 0.13 on seed 4.",
-    "- **Fashion-MNIST with Inception FID next to Lucic et al. (2018)** (best FID, InfoGAN "
-    "architecture, 20 epochs: MM GAN 29.6, NS GAN 26.5, LSGAN 30.7, WGAN 21.5, WGAN-GP 24.5, "
-    "DRAGAN 27.7, BEGAN 22.9; MNIST: NS 6.8, WGAN 6.7). The Inception network is in "
-    "`gan-eval` and matches PyTorch (`crates/gan-eval/tests/inception.rs`), but its features "
-    "cost about 6 GFLOPs per image: the 2 x 10,000 images of the protocol take hours on this "
-    "2-core CPU, and 20 epochs of each loss on top. These rows wait for a GPU "
-    "(`gan eval --metric inception --backend tch --device cuda:0`).",
-    "- **DCGAN-28 side by side with PyTorch** (1 and 5 epochs of Fashion-MNIST, same "
-    "architecture, optimizer, batch and iterations): not yet run.",
+    ("modes",
+     "- **Mode coverage tables** (`--parts modes`: every loss, our ring, PacGAN's ring and "
+     "grid25, 5 seeds each): not run for this file yet. The `--dataset ring8` defaults were "
+     "measured while choosing them, with `gan train --dataset ring8 --seed S` and `gan eval "
+     "--metric modes` (2,500 samples): all 8 modes on seeds 0-7, with 95.0, 95.1, 96.1, 96.0, "
+     "93.9, 96.1, 94.9 and 94.4% high-quality samples, and a reverse KL of 0.0004 to 0.034, "
+     "except 0.13 on seed 4."),
+    ("parzen-fashion",
+     "- **Parzen on Fashion-MNIST** (`--parts parzen --parzen-runs mlp-fashion-mnist`): not "
+     "run for this file yet."),
+    ("dcgan",
+     "- **DCGAN-28 side by side with PyTorch** (`--parts dcgan`: 1 and 5 epochs of "
+     "Fashion-MNIST, same networks, optimiser, minibatch and iterations, "
+     "`bench/pytorch_reference.py`): not run for this file yet."),
+    ("lucic",
+     "- **Fashion-MNIST with Inception FID next to Lucic et al. (2018)** (`--parts lucic`; "
+     "their best FIDs with InfoGAN's networks and 20 epochs: MM GAN 29.6, NS GAN 26.5, LSGAN "
+     "30.7, WGAN 21.5, WGAN-GP 24.5, DRAGAN 27.7, BEGAN 22.9; MNIST: NS 6.8, WGAN 6.7). The "
+     "networks (`hidden: 1024`), the configs and the Inception network (checked against "
+     "PyTorch in `crates/gan-eval/tests/inception.rs`) are in place, but the cost does not "
+     "fit this 2-core CPU: Inception features of the 10,000 Fashion-MNIST test images took "
+     "56 minutes here with `--backend tch` while the machine was shared (48 CPU minutes for "
+     "11,000 images, about 3.8 images per CPU-second), each loss adds 10,000 more, and 20 epochs of each loss "
+     "take over an hour. On a GPU: `python3 scripts/results.py --parts lucic "
+     "--image-backend tch --device cuda:0`."),
 ]
 
 if __name__ == "__main__":

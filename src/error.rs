@@ -80,6 +80,14 @@ pub enum GanError {
         /// What is missing.
         reason: String,
     },
+    /// A `.npy` file that is not an array of samples this project reads.
+    #[error("{path} is not a usable .npy sample file: {reason}")]
+    Npy {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, and what was expected.
+        reason: String,
+    },
     /// A command-line argument that the other arguments require.
     #[error("{argument} is required: {reason}")]
     MissingArgument {

@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData};
-use gan_data::{DatasetSource, ImageDataset, ImageSet, Split};
+use gan_data::{DatasetSource, ImageDataset, ImageSet, Split, Toy2d};
 use gan_eval::classifier::{
     accuracy, cache_paths, classifier_config_for, load_classifier, save_classifier,
     train_classifier, unit_pixels,
@@ -69,10 +69,10 @@ impl Metric {
 
     /// The metrics computed when none is asked for: all that apply, except the Inception
     /// network (hours on a CPU for 10,000 images).
-    pub fn defaults(spec: &RunSpec) -> Vec<Metric> {
+    pub fn defaults(data: &EvalData) -> Vec<Metric> {
         Self::ALL
             .into_iter()
-            .filter(|m| *m != Metric::Inception && m.applies_to(spec))
+            .filter(|m| *m != Metric::Inception && m.applies_to(data))
             .collect()
     }
 
@@ -89,17 +89,62 @@ impl Metric {
         }
     }
 
-    /// Whether the metric applies to runs of this kind.
-    pub fn applies_to(self, spec: &RunSpec) -> bool {
-        match spec {
-            RunSpec::Toy(c) => self == Metric::Modes && !c.dataset.modes().is_empty(),
-            RunSpec::Images(_) => self != Metric::Modes,
+    /// Whether the metric applies to samples of this data.
+    pub fn applies_to(self, data: &EvalData) -> bool {
+        match data {
+            EvalData::Points(toy) => self == Metric::Modes && !toy.modes().is_empty(),
+            EvalData::Images { .. } => self != Metric::Modes,
         }
     }
 
     fn needs_classifier(self) -> bool {
         // The Inception metrics need none.
         matches!(self, Metric::Fid | Metric::Kid | Metric::Is | Metric::Prdc)
+    }
+}
+
+/// The data generated samples are compared with.
+#[derive(Debug, Clone)]
+pub enum EvalData {
+    /// A 2-D distribution (mode coverage).
+    Points(Toy2d),
+    /// An image dataset; `limit` is how many of its training images the generator saw (`None`:
+    /// all), for the note on Parzen test images a run trained on.
+    Images {
+        /// The dataset.
+        dataset: ImageDataset,
+        /// Images of the training split the generator was trained on.
+        limit: Option<usize>,
+    },
+}
+
+impl EvalData {
+    /// The data a run was trained on.
+    pub fn of_run(spec: &RunSpec) -> Self {
+        match spec {
+            RunSpec::Toy(c) => EvalData::Points(c.dataset.clone()),
+            RunSpec::Images(c) => EvalData::Images {
+                dataset: c.dataset.clone(),
+                limit: c.limit,
+            },
+        }
+    }
+
+    /// The dataset's name.
+    pub fn label(&self) -> String {
+        match self {
+            EvalData::Points(toy) => toy_label(toy),
+            EvalData::Images { dataset, .. } => dataset.label(),
+        }
+    }
+}
+
+fn toy_label(toy: &Toy2d) -> String {
+    match toy {
+        Toy2d::Ring(r) => format!("ring{}", r.modes),
+        Toy2d::Grid(g) => format!("grid{}", g.side * g.side),
+        Toy2d::Moons(_) => "moons".into(),
+        Toy2d::Spiral(_) => "spiral".into(),
     }
 }
 
@@ -178,18 +223,19 @@ pub struct InceptionMetrics {
     pub weights: PathBuf,
 }
 
-/// What `gan eval` found; saved as `eval.json`.
+/// What `gan eval` found; saved as `eval.json` in the run directory, or beside a samples file
+/// as `NAME.eval.json`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EvalReport {
-    /// The run directory.
+    /// The run directory, or the `.npy` file of samples.
     pub run: PathBuf,
     /// The dataset's name.
     pub dataset: String,
-    /// The model's name.
+    /// The model's name (`samples file` for a `.npy` file).
     pub model: String,
-    /// The checkpoint evaluated.
-    pub checkpoint: PathBuf,
-    /// Which generator weights.
+    /// The checkpoint evaluated (`None` for a samples file).
+    pub checkpoint: Option<PathBuf>,
+    /// Which generator weights (`-` for a samples file).
     pub weights: String,
     /// The metrics computed.
     pub metrics: Vec<Metric>,
@@ -214,6 +260,34 @@ pub struct EvalReport {
 }
 
 impl EvalReport {
+    /// A report of a samples file with no results yet.
+    fn empty(
+        run: &Path,
+        data: &EvalData,
+        metrics: Vec<Metric>,
+        samples: usize,
+        seed: u64,
+        backend: &str,
+    ) -> Self {
+        Self {
+            run: run.to_path_buf(),
+            dataset: data.label(),
+            model: "samples file".into(),
+            checkpoint: None,
+            weights: "-".into(),
+            metrics,
+            samples,
+            seed,
+            backend: backend.into(),
+            seconds: 0.0,
+            modes: None,
+            parzen: None,
+            domain: None,
+            inception: None,
+            notes: Vec::new(),
+        }
+    }
+
     /// A readable table of the results.
     pub fn table(&self) -> String {
         let mut t = String::new();
@@ -317,18 +391,21 @@ impl EvalReport {
         t
     }
 
-    /// Writes `eval.json` into the run directory (atomically) and returns its path.
+    /// Where [`Self::save`] writes: `eval.json` in the run directory, or `NAME.eval.json`
+    /// beside a samples file `NAME.npy`.
+    pub fn json_path(&self) -> PathBuf {
+        if self.checkpoint.is_some() {
+            self.run.join("eval.json")
+        } else {
+            self.run.with_extension("eval.json")
+        }
+    }
+
+    /// Writes the report as JSON (atomically) to [`Self::json_path`] and returns that path.
     pub fn save(&self) -> Result<PathBuf> {
-        let path = self.run.join("eval.json");
+        let path = self.json_path();
         let json = serde_json::to_vec_pretty(self).expect("the report serialises");
-        let tmp = self.run.join(".eval.json.partial");
-        std::fs::write(&tmp, json)
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|source| GanError::Io {
-                action: "cannot write",
-                path: path.clone(),
-                source,
-            })?;
+        crate::sample::write_file(&path, &json)?;
         Ok(path)
     }
 }
@@ -420,8 +497,8 @@ fn real_data(dataset: &ImageDataset, quiet: bool) -> Result<RealData> {
     }
 }
 
-/// `n` generated samples in `[0, 1]` (images) or as points, in chunks of 500 (chunk `c` uses
-/// noise seed `seed + c`), with the sample shape.
+/// `n` generated samples in `[0, 1]` (images) or as points, generated 500 at a time (chunk
+/// `c` uses noise seed `seed + c`), with the sample shape.
 fn generate<B: Backend>(
     dir: &Path,
     n: usize,
@@ -429,20 +506,15 @@ fn generate<B: Backend>(
     weights: GeneratorWeights,
     device: &B::Device,
 ) -> Result<(Vec<f32>, Vec<usize>)> {
-    let mut values = Vec::new();
-    let mut shape = Vec::new();
-    for (c, from) in (0..n).step_by(500).enumerate() {
-        let request = SampleRequest {
-            n: 500.min(n - from),
-            seed: seed.wrapping_add(c as u64),
-            label: None,
-            weights,
-        };
-        let samples = sample_run::<B>(dir, &request, device)?;
-        shape = samples.shape[1..].to_vec();
-        values.extend(samples.unit_values());
-    }
-    Ok((values, shape))
+    let request = SampleRequest {
+        n,
+        seed,
+        label: None,
+        weights,
+        chunk: Some(500),
+    };
+    let samples = sample_run::<B>(dir, &request, device)?;
+    Ok((samples.unit_values(), samples.shape[1..].to_vec()))
 }
 
 /// The domain classifier for `dataset`: loaded from the cache, or trained and cached.
@@ -575,6 +647,49 @@ fn inception_metrics<B: Backend>(
     })
 }
 
+/// The requested metrics (or the defaults), each checked to apply to `data`.
+fn chosen_metrics(data: &EvalData, request: &EvalRequest) -> Result<Vec<Metric>> {
+    let metrics: Vec<Metric> = if request.metrics.is_empty() {
+        Metric::defaults(data)
+    } else {
+        request.metrics.clone()
+    };
+    for &m in &metrics {
+        if !m.applies_to(data) {
+            let applicable: Vec<&str> = Metric::ALL
+                .iter()
+                .filter(|m| m.applies_to(data))
+                .map(|m| m.name())
+                .collect();
+            return Err(GanError::Invalid {
+                field: "--metric",
+                value: m.name().into(),
+                expected: format!(
+                    "a metric for {} samples: {}",
+                    data.label(),
+                    if applicable.is_empty() {
+                        "none (the distribution has no modes)".to_string()
+                    } else {
+                        applicable.join(", ")
+                    }
+                ),
+            });
+        }
+    }
+    Ok(metrics)
+}
+
+fn check_sample_count(n: usize) -> Result<()> {
+    if n < 10 {
+        return Err(GanError::Invalid {
+            field: "--n",
+            value: n.to_string(),
+            expected: "at least 10 samples".into(),
+        });
+    }
+    Ok(())
+}
+
 /// Evaluates the run in `dir` on backend `B` (autodiff, to train a domain classifier on first
 /// use); `log` receives progress messages.
 pub fn evaluate_run<B: AutodiffBackend>(
@@ -587,91 +702,146 @@ pub fn evaluate_run<B: AutodiffBackend>(
     let start = Instant::now();
     let spec = RunSpec::load_run(dir)?;
     let checkpoint = crate::sample::run_checkpoint(dir)?;
-    let metrics: Vec<Metric> = if request.metrics.is_empty() {
-        Metric::defaults(&spec)
-    } else {
-        request.metrics.clone()
-    };
-    for &m in &metrics {
-        if !m.applies_to(&spec) {
-            let applicable: Vec<&str> = Metric::ALL
-                .iter()
-                .filter(|m| m.applies_to(&spec))
-                .map(|m| m.name())
-                .collect();
-            return Err(GanError::Invalid {
-                field: "--metric",
-                value: m.name().into(),
-                expected: format!(
-                    "a metric for this {} run: {}",
-                    spec.dataset_label(),
-                    if applicable.is_empty() {
-                        "none (the distribution has no modes)".to_string()
-                    } else {
-                        applicable.join(", ")
-                    }
-                ),
-            });
-        }
-    }
+    let data = EvalData::of_run(&spec);
+    let metrics = chosen_metrics(&data, request)?;
     let toy = matches!(spec, RunSpec::Toy(_));
     let n = request.n.unwrap_or(if toy { 2500 } else { 10_000 });
-    if n < 10 {
+    check_sample_count(n)?;
+    let report = EvalReport {
+        model: spec.model_label().into(),
+        checkpoint: Some(checkpoint),
+        weights: format!("{:?}", request.weights).to_lowercase(),
+        ..EvalReport::empty(dir, &data, metrics, n, request.seed, backend)
+    };
+    log(format!("generating {n} samples"));
+    let (values, shape) =
+        generate::<B::InnerBackend>(dir, n, request.seed, request.weights, device)?;
+    score::<B>(report, &data, &values, &shape, request, device, log, start)
+}
+
+/// Evaluates samples drawn elsewhere (another framework, or `gan sample --out FILE.npy`): a
+/// `.npy` array of `float32`, `[N, C, H, W]` in `[0, 1]` for images or `[N, 2]` for points,
+/// scored against `data` exactly as [`evaluate_run`] scores a run's samples. `request.n`
+/// takes the first `n` samples (default: all); `request.weights` does not apply.
+pub fn evaluate_samples<B: AutodiffBackend>(
+    file: &Path,
+    data: &EvalData,
+    request: &EvalRequest,
+    backend: &str,
+    device: &B::Device,
+    log: &mut dyn FnMut(String),
+) -> Result<EvalReport> {
+    let start = Instant::now();
+    let metrics = chosen_metrics(data, request)?;
+    let (mut values, shape) = crate::sample::read_npy(file)?;
+    let bad = |reason: String| GanError::Npy {
+        path: file.to_path_buf(),
+        reason,
+    };
+    let expected = match data {
+        EvalData::Points(_) => "[N, 2] (points)",
+        EvalData::Images { .. } => "[N, channels, height, width] (images)",
+    };
+    let rank_ok = match data {
+        EvalData::Points(_) => shape.len() == 2 && shape[1] == 2,
+        EvalData::Images { .. } => shape.len() == 4,
+    };
+    if !rank_ok {
+        return Err(bad(format!(
+            "shape {shape:?}, expected {expected} for {}",
+            data.label()
+        )));
+    }
+    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        return Err(bad(format!(
+            "value {} at index {i} is not finite",
+            values[i]
+        )));
+    }
+    if matches!(data, EvalData::Images { .. }) {
+        let (lo, hi) = values
+            .iter()
+            .fold((f32::MAX, f32::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        if lo < 0.0 || hi > 1.0 {
+            return Err(bad(format!(
+                "pixel values span [{lo}, {hi}], expected [0, 1] (map a tanh output x to \
+                 (x + 1) / 2)"
+            )));
+        }
+    }
+    let available = shape[0];
+    let n = request.n.unwrap_or(available);
+    if n > available {
         return Err(GanError::Invalid {
             field: "--n",
             value: n.to_string(),
-            expected: "at least 10 samples".into(),
+            expected: format!("at most the {available} samples in {}", file.display()),
         });
     }
-    let mut report = EvalReport {
-        run: dir.to_path_buf(),
-        dataset: spec.dataset_label(),
-        model: spec.model_label().into(),
-        checkpoint: checkpoint.clone(),
-        weights: format!("{:?}", request.weights).to_lowercase(),
-        metrics: metrics.clone(),
-        samples: n,
-        seed: request.seed,
-        backend: backend.into(),
-        seconds: 0.0,
-        modes: None,
-        parzen: None,
-        domain: None,
-        inception: None,
-        notes: Vec::new(),
-    };
-    log(format!("generating {n} samples"));
-    let inner = device;
-    let (values, shape) =
-        generate::<B::InnerBackend>(dir, n, request.seed, request.weights, inner)?;
+    check_sample_count(n)?;
+    values.truncate(n * shape[1..].iter().product::<usize>());
+    // An image folder is read at the samples' size.
+    let mut data = data.clone();
+    if let EvalData::Images {
+        dataset: ImageDataset::Folder(folder),
+        ..
+    } = &mut data
+    {
+        folder.channels = shape[1];
+        folder.size = shape[2];
+    }
+    let report = EvalReport::empty(file, &data, metrics, n, request.seed, backend);
+    score::<B>(
+        report,
+        &data,
+        &values,
+        &shape[1..],
+        request,
+        device,
+        log,
+        start,
+    )
+}
 
-    match &spec {
-        RunSpec::Toy(c) => {
-            report.modes = c.dataset.coverage(&values);
+/// Computes `report.metrics` of generated `values` (sample shape `shape`) against `data`.
+#[allow(clippy::too_many_arguments)]
+fn score<B: AutodiffBackend>(
+    mut report: EvalReport,
+    data: &EvalData,
+    values: &[f32],
+    shape: &[usize],
+    request: &EvalRequest,
+    device: &B::Device,
+    log: &mut dyn FnMut(String),
+    start: Instant,
+) -> Result<EvalReport> {
+    let metrics = report.metrics.clone();
+    match data {
+        EvalData::Points(toy) => {
+            report.modes = toy.coverage(values);
         }
-        RunSpec::Images(c) => {
-            let real = real_data(&c.dataset, request.quiet)?;
+        EvalData::Images { dataset, limit } => {
+            let real = real_data(dataset, request.quiet)?;
             let dim: usize = shape.iter().product();
             if let (Some(clean), true) = (real.clean_limit, metrics.contains(&Metric::Parzen))
-                && c.limit.is_none_or(|l| l > clean)
+                && limit.is_none_or(|l| l > clean)
             {
                 report.notes.push(format!(
                     "the run trained on images the Parzen estimate holds out (it used {}; \
                      train with --limit {clean} for a clean figure)",
-                    c.limit
-                        .map_or("all of them".to_string(), |l| format!("the first {l}"))
+                    limit.map_or("all of them".to_string(), |l| format!("the first {l}"))
                 ));
             }
             if real.held_out.shape() != [shape[0], shape[1], shape[2]] {
                 return Err(GanError::Invalid {
-                    field: "generator output",
+                    field: "sample shape",
                     value: format!("{shape:?}"),
                     expected: format!("the dataset's image shape {:?}", real.held_out.shape()),
                 });
             }
             if metrics.contains(&Metric::Parzen) {
                 log("Parzen window".into());
-                let kernels = Features::new(values.clone(), dim)?;
+                let kernels = Features::new(values.to_vec(), dim)?;
                 let validation = Features::new(unit_pixels(&real.held_out, &real.validation), dim)?;
                 let test = Features::new(unit_pixels(&real.held_out, &real.test), dim)?;
                 report.parzen = Some(gan_eval::parzen_evaluate::<B::InnerBackend>(
@@ -680,20 +850,20 @@ pub fn evaluate_run<B: AutodiffBackend>(
                     &test,
                     &gan_eval::paper_sigmas(),
                     100,
-                    inner,
+                    device,
                 )?);
             }
             if metrics.iter().any(|m| m.needs_classifier()) {
                 let (classifier, card) =
-                    domain_classifier::<B>(&c.dataset.label(), &real, request, device, log)?;
+                    domain_classifier::<B>(&dataset.label(), &real, request, device, log)?;
                 log("domain features".into());
                 let img = [shape[0], shape[1], shape[2]];
-                let (fake, fake_probs) = classifier.embed(&values, img, 250, inner);
+                let (fake, fake_probs) = classifier.embed(values, img, 250, device);
                 let (real_f, real_probs) = classifier.embed(
                     &unit_pixels(&real.held_out, &real.reference),
                     img,
                     250,
-                    inner,
+                    device,
                 );
                 let classes = fake_probs.len() / fake.len().max(1);
                 let mut class_shares = vec![0.0; classes];
@@ -727,7 +897,7 @@ pub fn evaluate_run<B: AutodiffBackend>(
                         &real_f,
                         &fake,
                         &KidConfig::default(),
-                        inner,
+                        device,
                     )?);
                 }
                 if metrics.contains(&Metric::Is) {
@@ -739,19 +909,19 @@ pub fn evaluate_run<B: AutodiffBackend>(
                 if metrics.contains(&Metric::Prdc) {
                     log("precision and recall".into());
                     domain.prdc = Some(gan_eval::prdc::<B::InnerBackend>(
-                        &real_f, &fake, 3, 500, inner,
+                        &real_f, &fake, 3, 500, device,
                     )?);
                 }
                 report.domain = Some(domain);
             }
             if metrics.contains(&Metric::Inception) {
                 report.inception = Some(inception_metrics::<B::InnerBackend>(
-                    &c.dataset.label(),
+                    &dataset.label(),
                     &real,
-                    &values,
+                    values,
                     [shape[0], shape[1], shape[2]],
                     request,
-                    inner,
+                    device,
                     log,
                 )?);
             }

@@ -7,8 +7,8 @@ use burn::tensor::backend::AutodiffBackend;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gan::backend::{BackendKind, BackendTask, DeviceChoice, run_on};
 use gan::data::{DatasetSource, ImageDataset, ImageFolderConfig, Toy2d};
-use gan::eval::{EvalReport, EvalRequest, Metric, evaluate_run};
-use gan::image::{ImageRunConfig, ModelKind, run_images};
+use gan::eval::{EvalData, EvalReport, EvalRequest, Metric, evaluate_run, evaluate_samples};
+use gan::image::{ImageNetworks, ImageRunConfig, ModelKind, run_images};
 use gan::sample::{RunSpec, SampleRequest, Samples, interpolate_run, sample_run};
 use gan::toy::{ToyRunConfig, run_toy};
 use gan::train::{GeneratorWeights, Metrics, Observer, TrainConfig};
@@ -83,6 +83,35 @@ impl DatasetArg {
             DatasetArg::Moons => Toy2d::moons(),
             DatasetArg::Spiral => Toy2d::spiral(),
             _ => return None,
+        })
+    }
+
+    /// The image dataset to score samples against (`gan eval --samples`); a folder's image
+    /// size and channels are taken from the samples.
+    fn image_dataset(&self, data_dir: Option<PathBuf>) -> Result<ImageDataset> {
+        let source = DatasetSource {
+            dir: data_dir.clone(),
+            ..DatasetSource::default()
+        };
+        Ok(match self {
+            DatasetArg::MnistEmbedded => ImageDataset::EmbeddedMnist,
+            DatasetArg::Mnist => ImageDataset::Mnist(source),
+            DatasetArg::FashionMnist => ImageDataset::FashionMnist(source),
+            DatasetArg::Cifar10 => ImageDataset::Cifar10(source),
+            DatasetArg::Folder(path) => {
+                let dir = path.clone().or(data_dir).ok_or(GanError::MissingArgument {
+                    argument: "--dataset folder:PATH (or --data-dir)",
+                    reason: "--dataset folder reads the images of a directory",
+                })?;
+                ImageDataset::Folder(ImageFolderConfig::new(dir))
+            }
+            other => {
+                return Err(GanError::Invalid {
+                    field: "--dataset",
+                    value: format!("{other:?}").to_lowercase(),
+                    expected: "an image dataset, or ring8 or grid25 for points".into(),
+                });
+            }
         })
     }
 
@@ -332,8 +361,29 @@ struct InterpolateArgs {
 #[derive(Args, Debug)]
 struct EvalArgs {
     /// The run directory (`gan train` prints it last).
-    #[arg(long, value_name = "DIR")]
-    run: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "samples")]
+    run: Option<PathBuf>,
+    /// Score samples drawn elsewhere instead of a run: a NumPy `.npy` array of float32,
+    /// `[N, C, H, W]` in [0, 1] for images (what `gan sample --out FILE.npy` writes) or
+    /// `[N, 2]` for points; needs --dataset. The report goes to FILE.eval.json.
+    #[arg(
+        long,
+        value_name = "FILE.npy",
+        conflicts_with = "run",
+        requires = "dataset"
+    )]
+    samples: Option<PathBuf>,
+    /// With --samples: the dataset to compare with (mnist-embedded, mnist, fashion-mnist,
+    /// cifar10, folder:PATH, ring8 or grid25).
+    #[arg(long, value_name = "NAME", value_parser = parse_dataset, requires = "samples")]
+    dataset: Option<DatasetArg>,
+    /// With --samples: directory holding the dataset's files.
+    #[arg(long, value_name = "DIR", requires = "samples")]
+    data_dir: Option<PathBuf>,
+    /// With --samples: how many training images the generator was trained on (default: all),
+    /// for the note on Parzen test images it may have seen.
+    #[arg(long, value_name = "N", requires = "samples")]
+    limit: Option<usize>,
     /// Metrics, comma-separated or repeated (default: every metric that applies to the run
     /// except inception): parzen (Parzen-window log-likelihood of held-out images), modes
     /// (modes captured, high-quality share and reverse KL on ring/grid runs), fid, kid, is
@@ -390,7 +440,8 @@ enum LossArg {
     LeastSquares,
     /// Wasserstein with weight clipping at 0.01 and RMSProp (WGAN).
     Wgan,
-    /// Wasserstein with gradient penalty, lambda 10, Adam (0, 0.9) (WGAN-GP).
+    /// Wasserstein with gradient penalty, lambda 10, Adam (0, 0.9), no batch norm in a DCGAN
+    /// critic (WGAN-GP).
     WganGp,
     /// Hinge.
     Hinge,
@@ -504,14 +555,14 @@ fn resolve(args: &TrainArgs, resume_dir: Option<&Path>) -> Result<RunSpec> {
     } else if let (Some(kind), RunSpec::Images(c)) = (model, &mut spec) {
         // Another model on the same images.
         let (size, channels) = match &c.networks {
-            gan::image::ImageNetworks::Dcgan(n) => (n.generator.image_size, n.generator.channels),
-            gan::image::ImageNetworks::Mlp(n) => {
+            ImageNetworks::Dcgan(n) => (n.generator.image_size, n.generator.channels),
+            ImageNetworks::Mlp(n) => {
                 let shape = gan::sample::image_shape(&c.dataset, n.generator.output_dim)?;
                 (shape[1], shape[0])
             }
         };
         let classes = c.networks.num_classes().unwrap_or(10);
-        c.networks = gan::image::ImageNetworks::for_images(kind, size, channels, classes);
+        c.networks = ImageNetworks::for_images(kind, size, channels, classes);
     }
     if let (RunSpec::Toy(_), Some(kind)) = (&spec, model)
         && kind != ModelKind::Mlp
@@ -545,6 +596,13 @@ fn resolve(args: &TrainArgs, resume_dir: Option<&Path>) -> Result<RunSpec> {
                 });
             }
         }
+    }
+    // The gradient penalty is per sample; batch norm would mix the samples of a batch
+    // (Gulrajani et al. 2017, section 4).
+    if let (Some(LossArg::WganGp), RunSpec::Images(c)) = (args.loss, &mut spec)
+        && let ImageNetworks::Dcgan(n) = &mut c.networks
+    {
+        n.discriminator.batch_norm = false;
     }
     let (training, run, seed) = parts(&mut spec);
     if let Some(loss) = args.loss {
@@ -687,6 +745,7 @@ fn sample(args: SampleArgs) -> Result<()> {
         seed: args.seed,
         label: args.label,
         weights: args.weights.into(),
+        chunk: None,
     };
     check_out(&args.out)?;
     let samples = run_on(
@@ -704,9 +763,15 @@ fn sample(args: SampleArgs) -> Result<()> {
     Ok(())
 }
 
+/// What `gan eval` scores.
+enum EvalTarget {
+    Run(PathBuf),
+    Samples(PathBuf, EvalData),
+}
+
 /// Evaluating on the chosen backend.
 struct EvalTask {
-    run: PathBuf,
+    target: EvalTarget,
     request: EvalRequest,
     backend: String,
 }
@@ -718,7 +783,14 @@ impl BackendTask for EvalTask {
         let quiet = self.request.quiet;
         let spinner = progress_spinner(quiet);
         let mut log = |message: String| spinner.set_message(message);
-        let report = evaluate_run::<B>(&self.run, &self.request, &self.backend, &device, &mut log);
+        let report = match &self.target {
+            EvalTarget::Run(run) => {
+                evaluate_run::<B>(run, &self.request, &self.backend, &device, &mut log)
+            }
+            EvalTarget::Samples(file, data) => {
+                evaluate_samples::<B>(file, data, &self.request, &self.backend, &device, &mut log)
+            }
+        };
         spinner.finish_and_clear();
         report
     }
@@ -750,11 +822,30 @@ fn eval(args: EvalArgs) -> Result<()> {
         quiet: args.quiet,
         ..EvalRequest::default()
     };
+    let target = match (args.run, args.samples, args.dataset) {
+        (Some(run), _, _) => EvalTarget::Run(run),
+        (None, Some(file), Some(dataset)) => {
+            let data = match dataset.distribution() {
+                Some(toy) => EvalData::Points(toy),
+                None => EvalData::Images {
+                    dataset: dataset.image_dataset(args.data_dir)?,
+                    limit: args.limit,
+                },
+            };
+            EvalTarget::Samples(file, data)
+        }
+        _ => {
+            return Err(GanError::MissingArgument {
+                argument: "--run DIR, or --samples FILE.npy with --dataset NAME",
+                reason: "gan eval scores a trained run or a file of samples",
+            });
+        }
+    };
     let report = run_on(
         backend,
         args.backend.device,
         EvalTask {
-            run: args.run,
+            target,
             request,
             backend: format!("{backend:?} {:?}", args.backend.device).to_lowercase(),
         },

@@ -224,8 +224,81 @@ pub fn write_npy(path: &Path, values: &[f32], shape: &[usize]) -> Result<()> {
     write_file(path, &bytes)
 }
 
+/// Reads a `.npy` file of little-endian `float32` in C order (what [`write_npy`] and NumPy's
+/// `np.save` of a `float32` array write, versions 1.0 to 3.0): the values and the shape.
+pub fn read_npy(path: &Path) -> Result<(Vec<f32>, Vec<usize>)> {
+    let bytes = std::fs::read(path).map_err(|source| GanError::Io {
+        action: "cannot read",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_npy(&bytes).map_err(|reason| GanError::Npy {
+        path: path.to_path_buf(),
+        reason,
+    })
+}
+
+fn parse_npy(bytes: &[u8]) -> std::result::Result<(Vec<f32>, Vec<usize>), String> {
+    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+        return Err("no NumPy magic string at the start".into());
+    }
+    let (header_len, start) = match bytes[6] {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        2 | 3 if bytes.len() >= 12 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
+        v => return Err(format!("format version {v}, expected 1, 2 or 3")),
+    };
+    let header = bytes
+        .get(start..start + header_len)
+        .and_then(|h| std::str::from_utf8(h).ok())
+        .ok_or("a truncated or non-text header")?;
+    let field = |key: &str| -> std::result::Result<&str, String> {
+        let at = header
+            .find(&format!("'{key}':"))
+            .ok_or(format!("no '{key}' in the header {header:?}"))?;
+        Ok(header[at + key.len() + 3..].trim_start())
+    };
+    let descr = field("descr")?;
+    if !descr.starts_with("'<f4'") {
+        let got = descr.split(',').next().unwrap_or(descr);
+        return Err(format!(
+            "dtype {got}, expected '<f4' (little-endian float32; in NumPy: a.astype(np.float32))"
+        ));
+    }
+    if !field("fortran_order")?.starts_with("False") {
+        return Err("Fortran order, expected C order (np.ascontiguousarray)".into());
+    }
+    let dims = field("shape")?;
+    let inner = dims
+        .strip_prefix('(')
+        .and_then(|d| d.split(')').next())
+        .ok_or(format!("a shape {dims:?} that is not a tuple"))?;
+    let shape = inner
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| d.parse::<usize>().map_err(|_| format!("shape entry {d:?}")))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let count: usize = shape.iter().product();
+    let data = &bytes[start + header_len..];
+    if data.len() != 4 * count {
+        return Err(format!(
+            "{} bytes of data, expected {} for shape {shape:?}",
+            data.len(),
+            4 * count
+        ));
+    }
+    let values = data
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    Ok((values, shape))
+}
+
 /// Replaces `path` by a file with `bytes` (temporary file, then rename).
-fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     let io = |action, source| GanError::Io {
         action,
         path: path.to_path_buf(),
@@ -252,6 +325,10 @@ pub struct SampleRequest {
     pub label: Option<usize>,
     /// Which weights to sample from.
     pub weights: GeneratorWeights,
+    /// Generate at most this many samples at a time (`None`: all at once). Chunk `c` draws its
+    /// noise with seed `seed + c` and, for a conditional generator, starts the classes afresh,
+    /// so the first chunk equals a request of the chunk's size.
+    pub chunk: Option<usize>,
 }
 
 impl Default for SampleRequest {
@@ -261,6 +338,7 @@ impl Default for SampleRequest {
             seed: 0,
             label: None,
             weights: GeneratorWeights::Inference,
+            chunk: None,
         }
     }
 }
@@ -275,9 +353,10 @@ pub fn run_checkpoint(dir: &Path) -> Result<PathBuf> {
         })
 }
 
-/// The latent codes of a batch: `n` rows, or walks between pairs of codes.
+/// The latent codes of a batch: `n` rows drawn `chunk` at a time, or walks between pairs of
+/// codes.
 enum Codes {
-    Draw(usize),
+    Draw { n: usize, chunk: usize },
     Walk { rows: usize, steps: usize },
 }
 
@@ -300,8 +379,28 @@ impl Draw<'_> {
     ) -> Result<Tensor<B, 2>> {
         let (g, _) = load_generator(g, &self.checkpoint, self.weights)?;
         let dim = g.latent_dim();
+        let generate = |z: Tensor<B, 2>| {
+            let n = z.dims()[0];
+            let y = g.num_classes().map(|_| {
+                let ids: Vec<i64> = (0..n)
+                    .map(|i| (self.labels)(i).unwrap_or(0) as i64)
+                    .collect();
+                Tensor::<B, 1, Int>::from_ints(ids.as_slice(), device)
+            });
+            g.generate(z, y)
+        };
         let z = match self.codes {
-            Codes::Draw(n) => prior.fixed::<B>(n, dim, self.seed, device),
+            Codes::Draw { n, chunk } => {
+                let parts = (0..n)
+                    .step_by(chunk)
+                    .enumerate()
+                    .map(|(c, from)| {
+                        let seed = self.seed.wrapping_add(c as u64);
+                        generate(prior.fixed::<B>(chunk.min(n - from), dim, seed, device))
+                    })
+                    .collect();
+                return Ok(Tensor::cat(parts, 0));
+            }
             Codes::Walk { rows, steps } => {
                 let ends = prior.fixed::<B>(2 * rows, dim, self.seed, device);
                 let ends: Vec<f32> = ends.into_data().iter::<f32>().collect();
@@ -319,14 +418,7 @@ impl Draw<'_> {
                 Tensor::cat(walks, 0)
             }
         };
-        let n = z.dims()[0];
-        let y = g.num_classes().map(|_| {
-            let ids: Vec<i64> = (0..n)
-                .map(|i| (self.labels)(i).unwrap_or(0) as i64)
-                .collect();
-            Tensor::<B, 1, Int>::from_ints(ids.as_slice(), device)
-        });
-        Ok(g.generate(z, y))
+        Ok(generate(z))
     }
 
     /// Builds the run's generator on backend `B` and generates.
@@ -443,10 +535,14 @@ pub fn sample_run<B: Backend>(
     let classes = spec.num_classes();
     let label_of = |i: usize| classes.map(|k| request.label.unwrap_or(i % k));
     let (kind, sample_shape) = view(&spec, request.seed)?;
+    let chunk = request.chunk.unwrap_or(request.n).max(1);
     let out = Draw {
         checkpoint: run_checkpoint(dir)?,
         weights: request.weights,
-        codes: Codes::Draw(request.n),
+        codes: Codes::Draw {
+            n: request.n,
+            chunk,
+        },
         seed: request.seed,
         labels: &label_of,
     }
@@ -462,7 +558,11 @@ pub fn sample_run<B: Backend>(
         shape,
         kind,
         columns,
-        labels: classes.map(|_| (0..request.n).map(|i| label_of(i).unwrap_or(0)).collect()),
+        labels: classes.map(|_| {
+            (0..request.n)
+                .map(|i| label_of(i % chunk).unwrap_or(0))
+                .collect()
+        }),
     })
 }
 
@@ -552,4 +652,55 @@ pub fn discriminator_surface<B: Backend>(
         .into_data()
         .iter::<f32>()
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn npy(header: &str, data: &[u8]) -> Vec<u8> {
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(header.as_bytes());
+        bytes.extend_from_slice(data);
+        bytes
+    }
+
+    #[test]
+    fn npy_round_trips_and_bad_files_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.npy");
+        let values: Vec<f32> = (0..24).map(|i| i as f32 / 23.0).collect();
+        write_npy(&path, &values, &[2, 3, 2, 2]).unwrap();
+        assert_eq!(read_npy(&path).unwrap(), (values.clone(), vec![2, 3, 2, 2]));
+        write_npy(&path, &values[..5], &[5]).unwrap();
+        assert_eq!(read_npy(&path).unwrap(), (values[..5].to_vec(), vec![5]));
+
+        let data: Vec<u8> = [1.5f32, -2.0]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let ok = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), }\n";
+        assert_eq!(
+            parse_npy(&npy(ok, &data)),
+            Ok((vec![1.5, -2.0], vec![1, 2]))
+        );
+        let cases = [
+            (npy(&ok.replace("<f4", "<f8"), &data), "dtype '<f8'"),
+            (npy(&ok.replace("False", "True"), &data), "Fortran order"),
+            (npy(ok, &data[..7]), "7 bytes of data, expected 8"),
+            (b"PK\x03\x04 not numpy".to_vec(), "no NumPy magic"),
+            (
+                npy(&ok.replace("(1, 2)", "(1, x)"), &data),
+                "shape entry \"x\"",
+            ),
+        ];
+        for (bytes, expected) in cases {
+            let err = parse_npy(&bytes).unwrap_err();
+            assert!(err.contains(expected), "{err:?} lacks {expected:?}");
+        }
+        std::fs::write(&path, npy(&ok.replace("<f4", "<f8"), &data)).unwrap();
+        let err = read_npy(&path).unwrap_err().to_string();
+        assert!(err.contains("x.npy") && err.contains("'<f4'"), "{err}");
+    }
 }

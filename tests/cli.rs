@@ -47,13 +47,7 @@ fn train_on_every_compiled_backend() {
             "--out",
             out_str,
         ]);
-        assert!(
-            o.status.success(),
-            "{backend}: {}{}",
-            text(&o.stdout),
-            text(&o.stderr)
-        );
-        let stdout = text(&o.stdout);
+        let stdout = ok_on(backend, &o);
         assert_eq!(stdout.lines().last(), Some(out_str), "{stdout}");
         assert!(
             stdout.contains(&format!("trained ring8 (mlp) on {backend}")),
@@ -84,13 +78,7 @@ fn default_job_trains_dcgan_on_embedded_mnist() {
             "--out",
             out_str,
         ]);
-        assert!(
-            o.status.success(),
-            "{backend}: {}{}",
-            text(&o.stdout),
-            text(&o.stderr)
-        );
-        let stdout = text(&o.stdout);
+        let stdout = ok_on(backend, &o);
         assert!(
             stdout.contains(&format!("trained mnist-embedded (cgan-dcgan) on {backend}")),
             "{stdout}"
@@ -316,7 +304,17 @@ fn png_size(path: &Path) -> (u32, u32) {
 }
 
 fn ok(o: &Output) -> String {
-    assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
+    ok_on("gan", o)
+}
+
+/// Asserts that the command succeeded (saying `what` ran otherwise) and returns its stdout.
+fn ok_on(what: impl std::fmt::Display, o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "{what}: {}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
     text(&o.stdout)
 }
 
@@ -780,6 +778,74 @@ fn eval_prints_a_table_and_writes_eval_json() {
         &gan(&["eval", "--run", missing.to_str().unwrap()]),
         &["nowhere", "config.json"],
     );
+
+    // Samples from elsewhere: the same points and images as files score exactly as the runs.
+    let npy_s = npy.to_str().unwrap();
+    let stdout = ok(&gan(&[
+        "eval",
+        "--samples",
+        npy_s,
+        "--dataset",
+        "ring8",
+        "--quiet",
+    ]));
+    let json = dir.path().join("ring.eval.json");
+    assert_eq!(stdout.lines().last(), Some(json.to_str().unwrap()));
+    let from_file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(from_file["modes"], report["modes"]);
+    assert_eq!(from_file["samples"], 500);
+    let digits_npy = dir.path().join("digits.npy");
+    let digits_npy_s = digits_npy.to_str().unwrap();
+    ok(&gan(&[
+        "sample",
+        "--run",
+        digits_s,
+        "--n",
+        "300",
+        "--out",
+        digits_npy_s,
+    ]));
+    ok(&gan(&[
+        "eval",
+        "--samples",
+        digits_npy_s,
+        "--dataset",
+        "mnist-embedded",
+        "--limit",
+        "64",
+        "--metric",
+        "parzen",
+        "--quiet",
+    ]));
+    let text = std::fs::read_to_string(dir.path().join("digits.eval.json")).unwrap();
+    let from_file: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(from_file["parzen"], *parzen);
+    assert_eq!(from_file["checkpoint"], serde_json::Value::Null);
+    fails_with(
+        &gan(&[
+            "eval",
+            "--samples",
+            npy_s,
+            "--dataset",
+            "mnist-embedded",
+            "--quiet",
+        ]),
+        &["ring.npy", "[500, 2]", "[N, channels, height, width]"],
+    );
+    fails_with(&gan(&["eval", "--samples", npy_s]), &["--dataset"]);
+    fails_with(
+        &gan(&[
+            "eval",
+            "--samples",
+            npy_s,
+            "--dataset",
+            "ring8",
+            "--n",
+            "501",
+        ]),
+        &["--n", "501", "500"],
+    );
 }
 
 /// `gan train --print-config` prints the resolved config (defaults and flags) and trains
@@ -814,4 +880,20 @@ fn print_config_shows_the_resolved_config() {
         "--print-config",
     ]));
     assert_eq!(again, stdout);
+
+    // WGAN-GP on images: the critic loses its batch norm (the penalty is per sample).
+    let critic = |loss: &str| {
+        let stdout = ok(&gan(&[
+            "train",
+            "--model",
+            "dcgan",
+            "--loss",
+            loss,
+            "--print-config",
+        ]));
+        let config: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        config["networks"]["Dcgan"]["discriminator"]["batch_norm"].clone()
+    };
+    assert_eq!(critic("wgan-gp"), false);
+    assert_eq!(critic("ns"), true);
 }

@@ -144,6 +144,46 @@ fn dcgan_shapes_ranges_and_counts<B: AutodiffBackend>(device: &B::Device) {
     }
     // The 64x64 generator of the DCGAN paper has 3,576,704 parameters.
     assert_eq!(dcgan_counts(64, 3, 64, 100).0, 3_576_704);
+
+    // InfoGAN's networks (Lucic et al. 2018), layer by layer. G: FC 1024 (weight and bias),
+    // BN; FC to 128x7x7 (the bias-free projection), BN per unit; deconv 128->64 4x4, BN;
+    // deconv 64->1 4x4. D: conv 1->64 4x4 with bias; conv 64->128 4x4, BN; FC 6272->1024, BN;
+    // FC 1024->1.
+    let g = DcganGeneratorConfig::new()
+        .with_image_size(28)
+        .with_channels(1)
+        .with_hidden(Some(1024))
+        .try_init::<B>(device)
+        .unwrap();
+    let d = DcganDiscriminatorConfig::new()
+        .with_image_size(28)
+        .with_channels(1)
+        .with_hidden(Some(1024))
+        .try_init::<B>(device)
+        .unwrap();
+    let g_count =
+        (100 * 1024 + 1024) + 2 * 1024 + 1024 * 6272 + 2 * 6272 + 128 * 64 * 16 + 2 * 64 + 64 * 16;
+    let d_count =
+        (64 * 16 + 64) + (64 * 128 * 16 + 2 * 128) + (6272 * 1024 + 1024) + 2 * 1024 + (1024 + 1);
+    assert_eq!(
+        (trainable_params(&g), trainable_params(&d)),
+        (g_count, d_count)
+    );
+    let images = g.forward(noise::<B>(4, 100, device), None);
+    assert_eq!(images.dims(), [4, 1, 28, 28]);
+    let (lo, hi) = range_of(images.clone());
+    assert!(
+        lo >= -1.0 && hi <= 1.0 && hi > lo,
+        "tanh range [{lo}, {hi}]"
+    );
+    assert_eq!(d.features(images.clone(), None).dims(), [4, 1024]);
+    assert_eq!(d.forward(images, None).0.dims(), [4, 1]);
+    assert_eq!(
+        DcganDiscriminatorConfig::new()
+            .with_hidden(Some(1024))
+            .feature_dim(),
+        Ok(1024)
+    );
 }
 
 /// Conditional DCGAN: input conditioning, projection and an ACGAN head.

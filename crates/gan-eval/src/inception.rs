@@ -84,7 +84,19 @@ impl<B: Backend> BasicConv<B> {
             padding,
         }
     }
+}
 
+/// A branch of an Inception block: one input map to one output map.
+trait Branch<B: Backend> {
+    fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4>;
+}
+
+/// Runs every branch on `x` and joins their outputs along the channels.
+fn join<B: Backend>(x: Tensor<B, 4>, branches: &[&dyn Branch<B>]) -> Tensor<B, 4> {
+    Tensor::cat(branches.iter().map(|b| b.forward(x.clone())).collect(), 1)
+}
+
+impl<B: Backend> Branch<B> for BasicConv<B> {
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let c = self.beta.dims()[0];
         let x = conv2d(
@@ -147,27 +159,27 @@ pub struct PoolConv<B: Backend> {
     conv: BasicConv<B>,
 }
 
-impl<B: Backend> Tower2<B> {
+impl<B: Backend> Branch<B> for Tower2<B> {
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         self.conv_1.forward(self.conv.forward(x))
     }
 }
 
-impl<B: Backend> Tower3<B> {
+impl<B: Backend> Branch<B> for Tower3<B> {
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         self.conv_2
             .forward(self.conv_1.forward(self.conv.forward(x)))
     }
 }
 
-impl<B: Backend> Tower4<B> {
+impl<B: Backend> Branch<B> for Tower4<B> {
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let x = self.conv_1.forward(self.conv.forward(x));
         self.conv_3.forward(self.conv_2.forward(x))
     }
 }
 
-impl<B: Backend> Tower5<B> {
+impl<B: Backend> Branch<B> for Tower5<B> {
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let x = self.conv_1.forward(self.conv.forward(x));
         let x = self.conv_3.forward(self.conv_2.forward(x));
@@ -175,7 +187,7 @@ impl<B: Backend> Tower5<B> {
     }
 }
 
-impl<B: Backend> PoolConv<B> {
+impl<B: Backend> Branch<B> for PoolConv<B> {
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         self.conv.forward(avg3(x))
     }
@@ -248,15 +260,7 @@ impl<B: Backend> InceptionA<B> {
     }
 
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        Tensor::cat(
-            vec![
-                self.conv.forward(x.clone()),
-                self.tower.forward(x.clone()),
-                self.tower_1.forward(x.clone()),
-                self.tower_2.forward(x),
-            ],
-            1,
-        )
+        join(x, &[&self.conv, &self.tower, &self.tower_1, &self.tower_2])
     }
 }
 
@@ -309,15 +313,7 @@ impl<B: Backend> InceptionC<B> {
     }
 
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        Tensor::cat(
-            vec![
-                self.conv.forward(x.clone()),
-                self.tower.forward(x.clone()),
-                self.tower_1.forward(x.clone()),
-                self.tower_2.forward(x),
-            ],
-            1,
-        )
+        join(x, &[&self.conv, &self.tower, &self.tower_1, &self.tower_2])
     }
 }
 

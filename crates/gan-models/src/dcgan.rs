@@ -85,6 +85,11 @@ pub struct DcganGeneratorConfig {
     /// Class conditioning: the encoded label is joined to `z`.
     #[config(default = "None")]
     pub condition: Option<ConditionConfig>,
+    /// A fully connected layer of this many units (batch norm, ReLU) before the projection,
+    /// whose batch norm then normalises each of its outputs: InfoGAN's generator, the one
+    /// Lucic et al. (2018) compare losses with (`Some(1024)`, width 64, 28x28).
+    #[config(default = "None")]
+    pub hidden: Option<usize>,
     /// The noise prior the generator is trained with.
     #[config(default = "Prior::Normal")]
     pub prior: Prior,
@@ -92,9 +97,11 @@ pub struct DcganGeneratorConfig {
 
 /// DCGAN's generator: `z` is projected to a `base x base` map by a transposed convolution, then
 /// stride-2 transposed convolutions with batch norm and ReLU double the side up to the image
-/// size; the output layer has a tanh.
+/// size; the output layer has a tanh. With `hidden`, a fully connected layer comes first.
 #[derive(Module, Debug)]
 pub struct DcganGenerator<B: Backend> {
+    hidden: Option<Linear<B>>,
+    hidden_norm: Option<BatchNorm<B>>,
     project: ConvTranspose2d<B>,
     blocks: Vec<ConvTranspose2d<B>>,
     norms: Vec<BatchNorm<B>>,
@@ -110,6 +117,9 @@ impl DcganGeneratorConfig {
         nonzero("latent_dim", self.latent_dim)?;
         nonzero("channels", self.channels)?;
         nonzero("width", self.width)?;
+        if let Some(h) = self.hidden {
+            nonzero("hidden", h)?;
+        }
         if let Some(c) = &self.condition {
             c.validate()?;
         }
@@ -121,12 +131,25 @@ impl DcganGeneratorConfig {
         let layout = self.validate()?;
         let z_in = self.latent_dim + self.condition.as_ref().map_or(0, |c| c.dim());
         let top = layout.channels(self.width, layout.stages - 1);
-        let project = ConvTranspose2dConfig::new([z_in, top], [layout.base, layout.base])
+        let hidden = self.hidden.map(|h| {
+            LinearConfig::new(z_in, h)
+                .with_initializer(dcgan_init())
+                .init(device)
+        });
+        let hidden_norm = self.hidden.map(|h| dcgan_batch_norm(h, device));
+        let project_in = self.hidden.unwrap_or(z_in);
+        let project = ConvTranspose2dConfig::new([project_in, top], [layout.base, layout.base])
             .with_bias(false)
             .with_initializer(dcgan_init())
             .init(device);
         let mut blocks = Vec::with_capacity(layout.stages);
-        let mut norms = vec![dcgan_batch_norm(top, device)];
+        // Fully connected projections (InfoGAN) normalise each output unit, DCGAN each channel.
+        let project_norm = if self.hidden.is_some() {
+            top * layout.base * layout.base
+        } else {
+            top
+        };
+        let mut norms = vec![dcgan_batch_norm(project_norm, device)];
         for i in (0..layout.stages).rev() {
             let c_in = layout.channels(self.width, i);
             let last = i == 0;
@@ -148,6 +171,8 @@ impl DcganGeneratorConfig {
             }
         }
         Ok(DcganGenerator {
+            hidden,
+            hidden_norm,
             project,
             blocks,
             norms,
@@ -180,9 +205,19 @@ impl<B: Backend> DcganGenerator<B> {
             }
             None => z,
         };
+        let z = match (&self.hidden, &self.hidden_norm) {
+            (Some(fc), Some(norm)) => relu(norm.forward(fc.forward(z))), // [batch, hidden]
+            _ => z,
+        };
         let [batch, d] = z.dims();
         let mut x = self.project.forward(z.reshape([batch, d, 1, 1])); // [batch, top, base, base]
-        x = relu(self.norms[0].forward(x));
+        x = if self.hidden.is_some() {
+            let [_, c, h, w] = x.dims();
+            let flat = self.norms[0].forward(x.reshape([batch, c * h * w]));
+            relu(flat).reshape([batch, c, h, w])
+        } else {
+            relu(self.norms[0].forward(x))
+        };
         let last = self.blocks.len() - 1;
         for (i, block) in self.blocks.iter().enumerate() {
             x = block.forward(x); // side doubles
@@ -249,6 +284,12 @@ pub struct DcganDiscriminatorConfig {
     /// Spectral normalisation of every convolution and linear layer.
     #[config(default = false)]
     pub spectral_norm: bool,
+    /// A fully connected layer of this many units (batch norm when `batch_norm`, LeakyReLU)
+    /// between the last convolution and the logit: InfoGAN's discriminator, as used by Lucic
+    /// et al. (2018) (`Some(1024)`, width 64, 28x28). The features `phi(x)` are then its
+    /// output.
+    #[config(default = "None")]
+    pub hidden: Option<usize>,
     /// Slope of the LeakyReLU activations.
     #[config(default = 0.2)]
     pub leaky_slope: f64,
@@ -295,6 +336,8 @@ impl<B: Backend> DiscLinear<B> {
 pub struct DcganDiscriminator<B: Backend> {
     convs: Vec<DiscConv<B>>,
     norms: Vec<BatchNorm<B>>,
+    hidden: Option<DiscLinear<B>>,
+    hidden_norm: Option<BatchNorm<B>>,
     logit: DiscLinear<B>,
     label: Option<LabelEncoder<B>>,
     projection: Option<Embedding<B>>,
@@ -309,6 +352,9 @@ impl DcganDiscriminatorConfig {
     pub fn validate(&self) -> ModelResult<DcganLayout> {
         nonzero("channels", self.channels)?;
         nonzero("width", self.width)?;
+        if let Some(h) = self.hidden {
+            nonzero("hidden", h)?;
+        }
         match &self.condition {
             Some(c) => c.validate()?,
             None if self.conditioning != DiscriminatorConditioning::Input => {
@@ -327,6 +373,10 @@ impl DcganDiscriminatorConfig {
     }
 
     fn features(&self, layout: DcganLayout) -> usize {
+        self.hidden.unwrap_or(self.conv_features(layout))
+    }
+
+    fn conv_features(&self, layout: DcganLayout) -> usize {
         layout.channels(self.width, layout.stages - 1) * layout.base * layout.base
     }
 
@@ -358,6 +408,13 @@ impl DcganDiscriminatorConfig {
             }
             c_in = c_out;
         }
+        let hidden = self
+            .hidden
+            .map(|h| DiscLinear::new(self.conv_features(layout), h, self.spectral_norm, device));
+        let hidden_norm = self
+            .hidden
+            .filter(|_| self.batch_norm)
+            .map(|h| dcgan_batch_norm(h, device));
         let classes = self.condition.as_ref().map(|c| c.num_classes);
         let projection = match (self.conditioning, classes) {
             (DiscriminatorConditioning::Projection, Some(k)) => Some(
@@ -376,6 +433,8 @@ impl DcganDiscriminatorConfig {
         Ok(DcganDiscriminator {
             convs,
             norms,
+            hidden,
+            hidden_norm,
             logit: DiscLinear::new(features, 1, self.spectral_norm, device),
             label: input_label.map(|c| c.init(device)),
             projection,
@@ -394,7 +453,8 @@ impl DcganDiscriminatorConfig {
 }
 
 impl<B: Backend> DcganDiscriminator<B> {
-    /// The flattened last feature map `phi(x)`.
+    /// The flattened last feature map `phi(x)`, or the hidden fully connected layer's output
+    /// when there is one.
     ///
     /// # Shapes
     /// - `images`: `[batch, channels, image_size, image_size]`
@@ -421,7 +481,17 @@ impl<B: Backend> DcganDiscriminator<B> {
             }
             x = leaky_relu(x, self.leaky_slope);
         }
-        x.flatten(1, 3)
+        let x = x.flatten(1, 3);
+        match &self.hidden {
+            Some(fc) => {
+                let mut h = fc.forward(x);
+                if let Some(norm) = &self.hidden_norm {
+                    h = norm.forward(h);
+                }
+                leaky_relu(h, self.leaky_slope)
+            }
+            None => x,
+        }
     }
 
     /// Logits and, for ACGAN, auxiliary class logits.
@@ -506,6 +576,16 @@ mod tests {
         assert_eq!(
             DcganDiscriminatorConfig::new().with_width(0).validate(),
             zero("width")
+        );
+        assert_eq!(
+            DcganGeneratorConfig::new().with_hidden(Some(0)).validate(),
+            zero("hidden")
+        );
+        assert_eq!(
+            DcganDiscriminatorConfig::new()
+                .with_hidden(Some(0))
+                .validate(),
+            zero("hidden")
         );
         assert_eq!(
             DcganGeneratorConfig::new()
