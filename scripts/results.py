@@ -77,6 +77,22 @@ def base_config(args):
     return json.loads(out.stdout)
 
 
+def same_config(cmd, run):
+    """Whether the run in `run` was trained with the config `cmd` (a `gan train` command
+    ending in `--out RUN`) resolves to now."""
+    try:
+        with open(os.path.join(run, "config.json")) as f:
+            saved = json.load(f)
+    except (OSError, ValueError):
+        return False
+    expected = base_config(cmd[1:-2])
+    if saved.get("epochs") is not None:
+        # --print-config does not read the dataset, so it cannot count the epochs'
+        # iterations; the epochs, batch and k it derives them from are compared.
+        expected["training"]["iterations"] = saved["training"]["iterations"]
+    return saved == expected
+
+
 def modes_part(opts, lines):
     settings = [
         ("ring8 (ours: radius 2, std 0.02)", "ring8", None),
@@ -92,6 +108,10 @@ def modes_part(opts, lines):
               "`--dataset ring8`/`grid25` defaults (MLP 2x128, see `docs/training.md`); each "
               f"row is the mean over seeds 0-{opts.seeds - 1} with the worst seed in brackets.",
               ""]
+    skipped = [loss for loss in LOSSES if loss not in opts.losses]
+    if skipped:
+        lines += [f"Not run in this regeneration: {', '.join(skipped)} "
+                  f"(`--losses {','.join(skipped)}` adds them).", ""]
     tasks = []
     for title, dataset, override in settings:
         if opts.only_ring and dataset != "ring8":
@@ -107,6 +127,11 @@ def modes_part(opts, lines):
             for seed in range(opts.seeds):
                 tasks.append((dataset, override, loss, seed, cfg_path))
 
+    if opts.available_only:
+        # Only the runs that finished (an interrupted regeneration): the rows say how many.
+        tasks = [t for t in tasks if os.path.isfile(os.path.join(
+            RUNS, f"{t[0]}{'-pacgan' if t[1] else ''}-{t[2]}-{t[3]}", "eval.json"))]
+
     def one(task):
         dataset, override, loss, seed, cfg_path = task
         run = os.path.join(RUNS, f"{dataset}{'-pacgan' if override else ''}-{loss}-{seed}")
@@ -116,6 +141,14 @@ def modes_part(opts, lines):
         else:
             cmd = [GAN, "train", "--dataset", dataset, "--loss", loss, "--seed", str(seed),
                    "--backend", opts.backend, "--quiet", "--out", run]
+        shown = show(cmd[:-1] + ["RUN"]).replace(f"--seed {seed}", "--seed S")
+        done = os.path.join(run, "eval.json")
+        if opts.reuse and os.path.isfile(done) and same_config(cmd, run):
+            with open(done) as f:
+                m = json.load(f)["modes"]
+            with open(os.path.join(run, "metrics.jsonl")) as f:
+                t = json.loads(f.read().splitlines()[-1])["wall_seconds"]
+            return (m["modes_captured"], 100 * m["high_quality"], m["reverse_kl"]), t, shown
         subprocess.run(["rm", "-rf", run])
         # With several runs at once, each keeps to one thread (Flex's rayon pool).
         env = dict(os.environ, RAYON_NUM_THREADS="1") if opts.jobs > 1 else None
@@ -127,11 +160,10 @@ def modes_part(opts, lines):
         row = (m["modes_captured"], 100 * m["high_quality"], m["reverse_kl"])
         print(f"[results] {dataset}{' pacgan' if override else ''} {loss} seed {seed}: {row} "
               f"in {t:.0f} s", flush=True)
-        shown = show(cmd[:-1] + ["RUN"]).replace(f"--seed {seed}", "--seed S")
         return row, t, shown
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=opts.jobs) as pool:
-        results = dict(zip(tasks, pool.map(one, tasks)))
+        results = list(zip(tasks, pool.map(one, tasks)))
 
     for title, dataset, override in settings:
         if opts.only_ring and dataset != "ring8":
@@ -144,15 +176,19 @@ def modes_part(opts, lines):
         for name, m, hq, kl in published:
             lines.append(f"| {name} | {m} | {hq} | {kl} | | published |")
         for loss in opts.losses:
-            done = [v for k, v in results.items()
+            done = [v for k, v in results
                     if k[0] == dataset and k[1] == override and k[2] == loss]
             rows = [d[0] for d in done]
             secs = [d[1] for d in done]
             n = len(rows)
+            if n == 0:
+                lines.append(f"| ours, {loss} | not run | | | | |")
+                continue
             mean = [sum(r[i] for r in rows) / n for i in range(3)]
             kl_vals = [r[2] for r in rows]
+            seeds = "" if n == opts.seeds else f" ({n} seed{'s' if n > 1 else ''})"
             lines.append(
-                f"| ours, {loss} | {mean[0]:.1f} ({min(r[0] for r in rows)}) | "
+                f"| ours, {loss}{seeds} | {mean[0]:.1f} ({min(r[0] for r in rows)}) | "
                 f"{mean[1]:.1f} ({min(r[1] for r in rows):.1f}) | "
                 f"{fmt_kl(mean[2])} ({fmt_kl(max(kl_vals))}) | {sum(secs) / n:.0f} | "
                 f"`{done[0][2]}` then `gan eval --run RUN --metric modes` |")
@@ -250,15 +286,15 @@ def image_config(path, args, edit):
     return path
 
 
-def metric_cells(report):
+def metric_cells(report, inception=True):
     d, inc = report.get("domain") or {}, report.get("inception")
     cells = [f"{d['fid']:.2f}" if d.get("fid") is not None else "-",
-             f"{1000 * d['kid']['mean']:.2f}" if d.get("kid") else "-",
+             f"{d['kid']['mean']:.3f}" if d.get("kid") else "-",
              f"{d['classifier_score']['mean']:.2f}" if d.get("classifier_score") else "-",
              (f"{d['prdc']['precision']:.3f} / {d['prdc']['recall']:.3f}"
               if d.get("prdc") else "-"),
              f"{inc['fid']:.2f}" if inc else "-"]
-    return cells
+    return cells if inception else cells[:-1]
 
 
 def dcgan_part(opts, lines):
@@ -273,11 +309,15 @@ def dcgan_part(opts, lines):
               "the same model and step written in PyTorch (see its docstring). Both sets of "
               "10,000 samples are scored by the same `gan eval` against the 10,000 test "
               "images: domain FID/KID/classifier score/precision-recall use this project's "
-              "Fashion-MNIST classifier (comparable only within this project); Inception FID "
-              "is the standard one.", "",
-              "| trainer | epochs (iterations) | domain FID | KID x 1000 | classifier score | "
-              "precision / recall | Inception FID | train s | command |",
-              "|---|---|---|---|---|---|---|---|---|"]
+              "Fashion-MNIST classifier (comparable only within this project)"
+              + ("; Inception FID is the standard one." if opts.inception else
+                 ". Inception FID (`--inception`) is left out here: 10,000 images cost about "
+                 "45 CPU-minutes on this machine per set.") + " Each trainer gets "
+              f"{opts.threads} CPU thread(s); train s is the training loop's wall time.", "",
+              "| trainer | epochs (iterations) | domain FID | domain KID | classifier score | "
+              "precision / recall | " + ("Inception FID | " if opts.inception else "")
+              + "train s | command |",
+              "|---" * (8 + opts.inception) + "|"]
     torch_py = os.path.join(os.environ.get("GAN_TORCH_VENV", os.path.join(
         os.path.dirname(TARGET), "torch-venv")), "bin", "python")
     for epochs in [int(e) for e in opts.dcgan_epochs.split(",")]:
@@ -289,30 +329,46 @@ def dcgan_part(opts, lines):
         cmd = [GAN, "train", "--config", cfg, "--epochs", str(epochs), "--seed", "0",
                "--backend", opts.image_backend, "--device", opts.device, "--quiet", "--out",
                run]
-        subprocess.run(["rm", "-rf", run])
-        _, t_ours = sh(cmd)
-        report, t_eval, _ = eval_cmd(run, metrics, opts)
+        done = os.path.join(run, "eval.json")
+        if opts.reuse and os.path.isfile(done) and same_config(cmd, run) and \
+                json.load(open(done))["metrics"] == metrics.split(","):
+            report = json.load(open(done))
+        else:
+            subprocess.run(["rm", "-rf", run])
+            sh(cmd)
+            report, _, _ = eval_cmd(run, metrics, opts)
+        # The training loop's own time, as the PyTorch reference reports it.
+        with open(os.path.join(run, "metrics.jsonl")) as f:
+            t_ours = json.loads(f.read().splitlines()[-1])["wall_seconds"]
         iters = json.load(open(os.path.join(run, "config.json")))["training"]["iterations"]
         print(f"[results] dcgan28 ours {epochs} ep: {metric_cells(report)} "
               f"in {t_ours:.0f} s", flush=True)
-        lines.append(f"| ours ({opts.image_backend}) | {epochs} ({iters}) | "
-                     + " | ".join(metric_cells(report))
+        lines.append(f"| ours ({opts.image_backend}, CPU, {opts.threads} threads) | "
+                     f"{epochs} ({iters}) | "
+                     + " | ".join(metric_cells(report, opts.inception))
                      + f" | {t_ours:.0f} | `{show(cmd[:-1] + ['RUN'])}` then `gan eval "
                      f"--run RUN --metric {metrics}` |")
         out = os.path.join(RUNS, f"torch-dcgan28-fashion-{epochs}ep")
         tcmd = [torch_py, os.path.join(ROOT, "bench", "pytorch_reference.py"), "--epochs",
-                str(epochs), "--seed", "0", "--out", out]
-        _, t_torch = sh(tcmd)
+                str(epochs), "--seed", "0", "--threads", str(opts.threads), "--out", out]
         samples = os.path.join(out, "samples.npy")
-        report, _, _ = eval_cmd(samples, metrics, opts)
-        summary = json.load(open(os.path.join(out, "summary.json")))
+        done = os.path.join(out, "samples.eval.json")
+        summary_path = os.path.join(out, "summary.json")
+        if opts.reuse and os.path.isfile(done) and os.path.isfile(summary_path) and \
+                json.load(open(summary_path))["threads"] == opts.threads and \
+                json.load(open(done))["metrics"] == metrics.split(","):
+            report = json.load(open(done))
+        else:
+            sh(tcmd)
+            report, _, _ = eval_cmd(samples, metrics, opts)
+        summary = json.load(open(summary_path))
         print(f"[results] dcgan28 torch {epochs} ep: {metric_cells(report)} "
-              f"in {t_torch:.0f} s", flush=True)
+              f"in {summary['seconds']:.0f} s", flush=True)
         shown = ("python bench/pytorch_reference.py --epochs "
-                 f"{epochs} --seed 0 --out OUT")
+                 f"{epochs} --seed 0 --threads {opts.threads} --out OUT")
         lines.append(f"| PyTorch {summary['torch']} (CPU, {summary['threads']} threads) | "
                      f"{epochs} ({summary['iterations']}) | "
-                     + " | ".join(metric_cells(report))
+                     + " | ".join(metric_cells(report, opts.inception))
                      + f" | {summary['seconds']:.0f} | `{shown}` then `gan eval --samples "
                      f"OUT/samples.npy --dataset fashion-mnist --metric {metrics}` |")
     lines.append("")
@@ -401,12 +457,21 @@ def main():
                    help="runs trained at once (each gets one thread); seconds per run are "
                    "then measured under that load")
     p.add_argument("--only-ring", action="store_true", help="skip grid25")
+    p.add_argument("--reuse", action="store_true",
+                   help="modes, dcgan: keep the finished runs (an eval.json) whose config "
+                   "matches")
+    p.add_argument("--available-only", action="store_true",
+                   help="modes: tabulate only the runs that finished, train nothing")
     p.add_argument("--image-backend", default="tch",
                    help="backend of the image parts (dcgan, lucic): the fastest for conv "
                    "nets on this CPU")
     p.add_argument("--device", default="default",
                    help="device of the image parts: cpu, cuda:N (tch) or gpu:N (wgpu)")
     p.add_argument("--dcgan-epochs", default="1,5")
+    p.add_argument("--threads", type=int, default=0,
+                   help="CPU threads of each trainer (OMP_NUM_THREADS for libtorch, "
+                   "RAYON_NUM_THREADS for flex, --threads of the PyTorch reference); 0: all "
+                   "cores")
     p.add_argument("--inception", action="store_true",
                    help="add Inception FID to the dcgan part (10,000 images each)")
     p.add_argument("--inception-n", type=int, default=10000)
@@ -415,6 +480,13 @@ def main():
     p.add_argument("--out", default=os.path.join(ROOT, "docs", "results.md"))
     opts = p.parse_args()
     opts.losses = opts.losses.split(",")
+    opts.reuse = opts.reuse or opts.available_only
+    if opts.threads:
+        # libtorch's OpenMP threads lose most of their speed when they share cores.
+        os.environ.update(OMP_NUM_THREADS=str(opts.threads),
+                          RAYON_NUM_THREADS=str(opts.threads))
+    else:
+        opts.threads = os.cpu_count()
     os.makedirs(RUNS, exist_ok=True)
     os.makedirs(CONFIGS, exist_ok=True)
     parts = opts.parts.split(",")
@@ -430,9 +502,12 @@ def main():
         stamp = (f"_Section regenerated by `python3 scripts/results.py --parts {name} "
                  f"{' '.join(a for a in sys.argv[1:] if not a.startswith('--parts') and a not in parts)}` "
                  f"on {time.strftime('%Y-%m-%d')} ({platform.machine()}, {os.cpu_count()} CPU "
-                 f"cores, backend {opts.backend}, {time.time() - start:.0f} s, load average "
-                 f"{load:.1f} at the start: with other work running, the times are upper "
-                 "bounds)._")
+                 f"cores, backend "
+                 f"{opts.image_backend if name in ('dcgan', 'lucic') else opts.backend}, "
+                 f"{time.time() - start:.0f} s"
+                 + (", finished runs whose config matched were reused" if opts.reuse else "")
+                 + f", load average {load:.1f} at the start: with other work running, the "
+                 "times are upper bounds)._")
         with open(os.path.join(RUNS, f"{name}.md"), "w") as f:
             f.write("\n".join(lines[:2] + [stamp, ""] + lines[2:]) + "\n")
     head = ["# Results next to the papers",
