@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """Regenerates docs/results.md: our figures next to the papers' tables.
 
-  python3 scripts/results.py [--parts parzen,modes] [--seeds 5] [--losses ns,hinge,...]
-                             [--parzen-steps N] [--backend flex]
+  python3 scripts/results.py [--parts parzen,modes,dcgan,lucic|none] [--seeds 5]
+                             [--losses ns,hinge,...] [--parzen-steps N] [--backend flex]
+                             [--image-backend tch] [--device cuda:0] [--threads 1]
+                             [--jobs 2] [--reuse] [--available-only]
+
+`--parts none` only reassembles docs/results.md from the section fragments in runs/results/.
 
 Each experiment trains with the release `gan` binary (built first), evaluates with `gan eval`,
 and records the command, seed, backend and wall time next to the figure. Runs go to
@@ -313,7 +317,10 @@ def dcgan_part(opts, lines):
               + ("; Inception FID is the standard one." if opts.inception else
                  ". Inception FID (`--inception`) is left out here: 10,000 images cost about "
                  "45 CPU-minutes on this machine per set.") + " Each trainer gets "
-              f"{opts.threads} CPU thread(s); train s is the training loop's wall time.", "",
+              f"{opts.threads} CPU thread(s); train s is the training loop's wall time. One "
+              "run per row (seed 0; the two frameworks draw different random numbers), so "
+              "a difference of a few FID points may be run-to-run variation, which is not "
+              "measured here.", "",
               "| trainer | epochs (iterations) | domain FID | domain KID | classifier score | "
               "precision / recall | " + ("Inception FID | " if opts.inception else "")
               + "train s | command |",
@@ -343,7 +350,8 @@ def dcgan_part(opts, lines):
         iters = json.load(open(os.path.join(run, "config.json")))["training"]["iterations"]
         print(f"[results] dcgan28 ours {epochs} ep: {metric_cells(report)} "
               f"in {t_ours:.0f} s", flush=True)
-        lines.append(f"| ours ({opts.image_backend}, CPU, {opts.threads} threads) | "
+        lines.append(f"| ours ({opts.image_backend}, CPU, {opts.threads} thread"
+                     f"{'s' if opts.threads > 1 else ''}) | "
                      f"{epochs} ({iters}) | "
                      + " | ".join(metric_cells(report, opts.inception))
                      + f" | {t_ours:.0f} | `{show(cmd[:-1] + ['RUN'])}` then `gan eval "
@@ -366,7 +374,8 @@ def dcgan_part(opts, lines):
               f"in {summary['seconds']:.0f} s", flush=True)
         shown = ("python bench/pytorch_reference.py --epochs "
                  f"{epochs} --seed 0 --threads {opts.threads} --out OUT")
-        lines.append(f"| PyTorch {summary['torch']} (CPU, {summary['threads']} threads) | "
+        lines.append(f"| PyTorch {summary['torch']} (CPU, {summary['threads']} thread"
+                     f"{'s' if summary['threads'] > 1 else ''}) | "
                      f"{epochs} ({summary['iterations']}) | "
                      + " | ".join(metric_cells(report, opts.inception))
                      + f" | {summary['seconds']:.0f} | `{shown}` then `gan eval --samples "
@@ -513,7 +522,8 @@ def main():
     head = ["# Results next to the papers",
             "",
             "Every figure below says how it was produced; `python3 scripts/results.py` "
-            "regenerates the sections (`--parts parzen,modes`), keeping each run directory "
+            "regenerates the sections (`--parts parzen,modes,dcgan,lucic`; the default is "
+            "parzen,modes), keeping each run directory "
             "under `runs/results/` for inspection or re-evaluation with `gan eval`.",
             ""]
     body = []
@@ -559,8 +569,9 @@ NOT_YET = [
      "PyTorch in `crates/gan-eval/tests/inception.rs`) are in place, but the cost does not "
      "fit this 2-core CPU: Inception features of the 10,000 Fashion-MNIST test images took "
      "56 minutes here with `--backend tch` while the machine was shared (48 CPU minutes for "
-     "11,000 images, about 3.8 images per CPU-second), each loss adds 10,000 more, and 20 epochs of each loss "
-     "take over an hour. On a GPU: `python3 scripts/results.py --parts lucic "
+     "11,000 images, about 3.8 images per CPU-second), each loss adds 10,000 more, and 20 epochs (18,750 iterations) of the InfoGAN "
+     "networks take about 76 minutes per loss (4.1 iterations per second with `--backend "
+     "tch` on both cores; 2.2 on one). On a GPU: `python3 scripts/results.py --parts lucic "
      "--image-backend tch --device cuda:0`."),
 ]
 
