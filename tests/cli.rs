@@ -656,8 +656,11 @@ fn model_epochs_folder_and_resume_flags() {
 
 /// Reads a run's `eval.json`.
 fn eval_json(run: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(run.join("eval.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
+    read_json(&run.join("eval.json"))
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 /// `gan eval`: mode coverage of a 2-D run recomputed here from `gan sample`'s points with the
@@ -791,8 +794,7 @@ fn eval_prints_a_table_and_writes_eval_json() {
     ]));
     let json = dir.path().join("ring.eval.json");
     assert_eq!(stdout.lines().last(), Some(json.to_str().unwrap()));
-    let from_file: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let from_file = read_json(&json);
     assert_eq!(from_file["modes"], report["modes"]);
     assert_eq!(from_file["samples"], 500);
     let digits_npy = dir.path().join("digits.npy");
@@ -818,8 +820,7 @@ fn eval_prints_a_table_and_writes_eval_json() {
         "parzen",
         "--quiet",
     ]));
-    let text = std::fs::read_to_string(dir.path().join("digits.eval.json")).unwrap();
-    let from_file: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let from_file = read_json(&dir.path().join("digits.eval.json"));
     assert_eq!(from_file["parzen"], *parzen);
     assert_eq!(from_file["checkpoint"], serde_json::Value::Null);
     fails_with(
