@@ -100,6 +100,18 @@ def same_config(cmd, run):
     return saved == expected
 
 
+def reusable(opts, cmd, run):
+    """With --reuse: whether `run` finished (an eval.json) with the config `cmd` resolves to."""
+    return (opts.reuse and os.path.isfile(os.path.join(run, "eval.json"))
+            and same_config(cmd, run))
+
+
+def train_seconds(run):
+    """The training loop's own wall time, from the last line of the run's metrics.jsonl."""
+    with open(os.path.join(run, "metrics.jsonl")) as f:
+        return json.loads(f.read().splitlines()[-1])["wall_seconds"]
+
+
 def modes_part(opts, lines):
     settings = [
         ("ring8 (ours: radius 2, std 0.02)", "ring8", None),
@@ -150,11 +162,10 @@ def modes_part(opts, lines):
                    "--backend", opts.backend, "--quiet", "--out", run]
         shown = show(cmd[:-1] + ["RUN"]).replace(f"--seed {seed}", "--seed S")
         done = os.path.join(run, "eval.json")
-        if opts.reuse and os.path.isfile(done) and same_config(cmd, run):
+        if reusable(opts, cmd, run):
             with open(done) as f:
                 m = json.load(f)["modes"]
-            with open(os.path.join(run, "metrics.jsonl")) as f:
-                t = json.loads(f.read().splitlines()[-1])["wall_seconds"]
+            t = train_seconds(run)
             return (m["modes_captured"], 100 * m["high_quality"], m["reverse_kl"]), t, shown
         subprocess.run(["rm", "-rf", run])
         # With several runs at once, each keeps to one thread (Flex's rayon pool).
@@ -252,9 +263,8 @@ def parzen_part(opts, lines):
         cmd = [GAN, "train", "--config", cfg_path, "--seed", "0", "--backend", opts.backend,
                "--quiet", "--out", run]
         done = os.path.join(run, "eval.json")
-        if opts.reuse and os.path.isfile(done) and same_config(cmd, run):
-            with open(os.path.join(run, "metrics.jsonl")) as f:
-                t_train = json.loads(f.read().splitlines()[-1])["wall_seconds"]
+        if reusable(opts, cmd, run):
+            t_train = train_seconds(run)
             with open(done) as f:
                 t_eval = json.load(f).get("seconds", 0.0)
         else:
@@ -386,16 +396,14 @@ def dcgan_part(opts, lines):
                "--backend", opts.image_backend, "--device", opts.device, "--quiet", "--out",
                run]
         done = os.path.join(run, "eval.json")
-        if opts.reuse and os.path.isfile(done) and same_config(cmd, run) and \
-                json.load(open(done))["metrics"] == metrics.split(","):
+        if reusable(opts, cmd, run) and json.load(open(done))["metrics"] == metrics.split(","):
             report = json.load(open(done))
         else:
             subprocess.run(["rm", "-rf", run])
             sh(cmd)
             report, _, _ = eval_cmd(run, metrics, opts)
         # The training loop's own time, as the PyTorch reference reports it.
-        with open(os.path.join(run, "metrics.jsonl")) as f:
-            t_ours = json.loads(f.read().splitlines()[-1])["wall_seconds"]
+        t_ours = train_seconds(run)
         iters = json.load(open(os.path.join(run, "config.json")))["training"]["iterations"]
         print(f"[results] dcgan28 ours {epochs} ep: {metric_cells(report)} "
               f"in {t_ours:.0f} s", flush=True)
@@ -462,7 +470,8 @@ def lucic_part(opts, lines):
               "of the discriminator over the 60,000 training images.", "",
               "| loss | Lucic et al. best FID | ours: Inception FID | epochs (iterations) | "
               "train s + eval s | command |", "|---|---|---|---|---|---|"]
-    for loss in opts.lucic_losses.split(","):
+    ran = opts.lucic_losses.split(",")
+    for loss in ran:
         def edit(cfg, loss=loss):
             for net in ("generator", "discriminator"):
                 cfg["networks"]["Dcgan"][net]["width"] = 64
@@ -497,7 +506,7 @@ def lucic_part(opts, lines):
                      f"`{show(cmd[:-1] + ['RUN'])}` then `gan eval --run RUN --metric "
                      f"inception --n {opts.inception_n}` |")
     for loss, fid in LUCIC.items():
-        if loss not in opts.lucic_losses.split(","):
+        if loss not in ran:
             lines.append(f"| {loss} | {fid} | not run for this file (`--lucic-losses {loss}`); "
                          "on this 2-core CPU each loss costs about 100 min of training and "
                          "17 min of Inception features (measured on ns) | | | |")
@@ -585,12 +594,10 @@ def main():
         path = os.path.join(RUNS, f"{name}.md")
         if os.path.isfile(path):
             body += [open(path).read()]
-    def measured(part):
-        if part == "parzen-fashion":
-            path = os.path.join(RUNS, "parzen.md")
-            return os.path.isfile(path) and "Fashion-MNIST:" in open(path).read()
-        return os.path.isfile(os.path.join(RUNS, f"{part}.md"))
-    missing = [text for part, text in NOT_YET if not measured(part)]
+    def measured(part, marker):
+        path = os.path.join(RUNS, f"{part}.md")
+        return os.path.isfile(path) and (marker is None or marker in open(path).read())
+    missing = [text for part, marker, text in NOT_YET if not measured(part, marker)]
     tail = ["## Not measured here yet", ""] + missing if missing else []
     with open(opts.out, "w") as f:
         f.write("\n".join(head + body + tail) + "\n")
@@ -601,23 +608,23 @@ PARTS = [("parzen", parzen_part), ("modes", modes_part), ("dcgan", dcgan_part),
          ("lucic", lucic_part)]
 
 # What each part's absence means; listed under "Not measured here yet" while its fragment in
-# runs/results/ is missing.
+# runs/results/ is missing or lacks the marker text (a row the part writes only on request).
 NOT_YET = [
-    ("modes",
+    ("modes", None,
      "- **Mode coverage tables** (`--parts modes`: every loss, our ring, PacGAN's ring and "
      "grid25, 5 seeds each): not run for this file yet. The `--dataset ring8` defaults were "
      "measured while choosing them, with `gan train --dataset ring8 --seed S` and `gan eval "
      "--metric modes` (2,500 samples): all 8 modes on seeds 0-7, with 95.0, 95.1, 96.1, 96.0, "
      "93.9, 96.1, 94.9 and 94.4% high-quality samples, and a reverse KL of 0.0004 to 0.034, "
      "except 0.13 on seed 4."),
-    ("parzen-fashion",
+    ("parzen", "Fashion-MNIST:",
      "- **Parzen on Fashion-MNIST** (`--parts parzen --parzen-runs mlp-fashion-mnist`): not "
      "run for this file yet."),
-    ("dcgan",
+    ("dcgan", None,
      "- **DCGAN-28 side by side with PyTorch** (`--parts dcgan`: 1 and 5 epochs of "
      "Fashion-MNIST, same networks, optimiser, minibatch and iterations, "
      "`bench/pytorch_reference.py`): not run for this file yet."),
-    ("lucic",
+    ("lucic", None,
      "- **Fashion-MNIST with Inception FID next to Lucic et al. (2018)** (`--parts lucic`; "
      "their best FIDs with InfoGAN's networks and 20 epochs: MM GAN 29.6, NS GAN 26.5, LSGAN "
      "30.7, WGAN 21.5, WGAN-GP 24.5, DRAGAN 27.7, BEGAN 22.9; MNIST: NS 6.8, WGAN 6.7). The "
