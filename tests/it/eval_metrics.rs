@@ -1,5 +1,6 @@
 //! The metrics on cases with known answers, on Burn's Flex backend: closed forms, brute-force
 //! f64 references, and statistical checks with fixed seeds and stated tolerances.
+#![cfg(feature = "flex")]
 
 use burn::backend::Flex;
 use gan_eval::{Features, KidConfig, kid, parzen_evaluate, parzen_log_likelihood, prdc};

@@ -1,7 +1,8 @@
-//! Seeding. Burn's backend RNG is global per backend, so these tests live in their own test
-//! binary and take a lock, so that no other test draws from the same backend's RNG meanwhile.
+//! Seeding. Burn's backend RNG is global per backend: under `cargo nextest` (the suite's runner)
+//! every test has its own process, so no other test draws from it meanwhile; under plain
+//! `cargo test` these tests also take a lock against each other.
 
-mod common;
+use crate::common;
 
 use std::sync::Mutex;
 

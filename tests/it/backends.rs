@@ -1,6 +1,5 @@
 //! The same generic training code on every backend compiled in.
 
-mod common;
 
 use burn::config::Config;
 use burn::tensor::backend::AutodiffBackend;
@@ -10,7 +9,7 @@ use gan::toy::{ToyRunConfig, run_toy};
 use gan::train::{GanLoss, TrainConfig, Trainer};
 use gan::train::{RunConfig, RunDir};
 
-use common::{max_abs_diff, param_values};
+use crate::common::{max_abs_diff, param_values};
 
 fn tiny_pair<B: AutodiffBackend>(
     device: &B::Device,

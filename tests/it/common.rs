@@ -45,40 +45,17 @@ macro_rules! backend_tests {
     };
 }
 
-/// [`backend_tests!`] for tests too slow for wgpu on a software Vulkan driver: the wgpu
-/// variants are `#[ignore]`d (run them on a GPU machine with `cargo test -- --ignored`).
+/// Expands generic test bodies into `#[test]`s on Flex only, in a module `flex_only`: the long
+/// statistical runs. The other backends are tied to Flex by `equivalence`: the same weights
+/// and batches give the same training run.
 #[macro_export]
-macro_rules! backend_tests_slow_on_wgpu {
+macro_rules! flex_tests {
     ($($name:ident),* $(,)?) => {
         #[cfg(feature = "flex")]
-        mod flex_slow {
+        mod flex_only {
             $(#[test]
             fn $name() {
                 super::$name::<gan::backend::FlexAutodiff>(&Default::default());
-            })*
-        }
-        #[cfg(feature = "ndarray")]
-        mod ndarray_slow {
-            $(#[test]
-            fn $name() {
-                super::$name::<gan::backend::NdArrayAutodiff>(&Default::default());
-            })*
-        }
-        #[cfg(feature = "wgpu")]
-        mod wgpu_slow {
-            $(#[test]
-            #[ignore = "about 20 minutes on a software Vulkan driver; run on a GPU with --ignored"]
-            fn $name() {
-                super::$name::<gan::backend::WgpuAutodiff>(
-                    &burn::backend::wgpu::WgpuDevice::DefaultDevice,
-                );
-            })*
-        }
-        #[cfg(feature = "tch")]
-        mod tch_slow {
-            $(#[test]
-            fn $name() {
-                super::$name::<gan::backend::LibTorchAutodiff>(&$crate::common::tch_device());
             })*
         }
     };

@@ -1,0 +1,343 @@
+//! ndarray, wgpu and libtorch run the same algorithm as Flex.
+//!
+//! The long statistical runs (the theory of the paper, the 1-D fits of every loss, the default
+//! job's quality) run on Flex only. This module ties the other backends to them: the same
+//! host-drawn weights, the same host-drawn batches and noise, and 20 iterations of every loss
+//! of the trainer (with `k = 5` for the Wasserstein critics, weight clipping, WGAN-GP and R1
+//! penalties, an EMA generator, a class-conditional MLP and an ACGAN DCGAN with batch norm)
+//! end with the same weights and the same logged losses as on Flex, within the tolerances
+//! below. A check in every test shows that the tolerance separates: one iteration more on
+//! Flex moves the weights by far more than the tolerance.
+
+use burn::module::AutodiffModule;
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::Tensor;
+use gan::data::{Batch, BatchSource, Toy2d, ToySampler};
+use gan::models::{
+    ConditionConfig, DcganDiscriminatorConfig, DcganGeneratorConfig, Discriminator,
+    DiscriminatorConditioning, Generator, MlpDiscriminatorConfig, MlpGeneratorConfig,
+    OutputActivation, Prior,
+};
+use gan::train::{
+    AdamParams, GanLoss, GradientPenalty, OptimizerConfig, RmsPropParams, TrainConfig, Trainer,
+};
+use rand::{RngExt, SeedableRng};
+
+use crate::common::{host_init, max_abs_diff, param_values};
+
+/// Iterations of every case.
+const ITERATIONS: usize = 20;
+
+/// Largest allowed difference of any weight (G, D and the EMA generator) from Flex's, relative
+/// to the largest weight change Flex made over the run.
+const WEIGHT_TOLERANCE: f32 = 1e-3;
+
+/// Largest allowed difference of a logged loss from Flex's, relative to `max(1, |loss|)`.
+const LOSS_TOLERANCE: f32 = 1e-3;
+
+/// One configuration of the trainer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Case {
+    Minimax,
+    NonSaturatingEma,
+    LeastSquares,
+    Hinge,
+    /// WGAN: RMSProp, weight clipping, `k = 5`.
+    WganClip,
+    /// WGAN-GP: Adam (0.5, 0.9), `k = 5`, host-drawn interpolation weights.
+    WganGp,
+    /// The non-saturating loss with the R1 penalty and `k = 2` (fresh noise for G).
+    R1,
+    /// A class-conditional MLP pair (one-hot labels into G and D).
+    ConditionalMlp,
+    /// ACGAN on a small DCGAN-28 (transposed convolutions, batch norm) with an EMA generator.
+    AcganDcgan,
+}
+
+impl Case {
+    fn config(self) -> TrainConfig {
+        let adam = OptimizerConfig::Adam(AdamParams::new().with_beta_1(0.5));
+        let base = TrainConfig::new()
+            .with_iterations(ITERATIONS + 1)
+            .with_batch_size(32)
+            .with_g_lr(2e-3)
+            .with_d_lr(2e-3)
+            .with_g_optimizer(adam.clone())
+            .with_d_optimizer(adam)
+            .with_seed(13);
+        match self {
+            Case::Minimax => base.with_loss(GanLoss::Minimax),
+            Case::NonSaturatingEma => base
+                .with_loss(GanLoss::NonSaturating)
+                .with_ema_decay(Some(0.9)),
+            Case::LeastSquares => base.with_loss(GanLoss::LeastSquares),
+            Case::Hinge => base.with_loss(GanLoss::Hinge),
+            Case::WganClip => {
+                let rms = OptimizerConfig::RmsProp(RmsPropParams::new());
+                base.with_loss(GanLoss::Wasserstein)
+                    .with_k(5)
+                    .with_weight_clip(Some(0.05))
+                    .with_g_optimizer(rms.clone())
+                    .with_d_optimizer(rms)
+            }
+            Case::WganGp => {
+                let adam =
+                    OptimizerConfig::Adam(AdamParams::new().with_beta_1(0.5).with_beta_2(0.9));
+                base.with_loss(GanLoss::Wasserstein)
+                    .with_k(5)
+                    .with_penalty(Some(GradientPenalty::wgan_gp()))
+                    .with_g_optimizer(adam.clone())
+                    .with_d_optimizer(adam)
+            }
+            Case::R1 => base
+                .with_loss(GanLoss::NonSaturating)
+                .with_k(2)
+                .with_penalty(Some(GradientPenalty::R1 { gamma: 1.0 })),
+            Case::ConditionalMlp => base.with_loss(GanLoss::NonSaturating),
+            Case::AcganDcgan => base
+                .with_loss(GanLoss::NonSaturating)
+                .with_batch_size(8)
+                .with_ema_decay(Some(0.9)),
+        }
+    }
+}
+
+/// What a run leaves: every weight (G, D, then the EMA generator) and every logged loss.
+struct Outcome {
+    weights: Vec<f32>,
+    losses: Vec<f32>,
+}
+
+/// Four labelled Gaussian blobs on the plane (class = blob), drawn from a host RNG.
+struct LabelledBlobs(rand_pcg::Pcg64);
+
+impl<B: Backend> BatchSource<B> for LabelledBlobs {
+    fn sample_shape(&self) -> Vec<usize> {
+        vec![2]
+    }
+    fn num_classes(&self) -> Option<usize> {
+        Some(4)
+    }
+    fn next_batch(&mut self, m: usize, device: &B::Device) -> Batch<B> {
+        let mut xs = Vec::with_capacity(2 * m);
+        let mut ys = Vec::with_capacity(m);
+        for _ in 0..m {
+            let class = self.0.random_range(0..4i64);
+            let (cx, cy) = [(1.0, 1.0), (-1.0, 1.0), (-1.0, -1.0), (1.0, -1.0)][class as usize];
+            xs.push(cx + self.0.random_range(-0.2f32..0.2));
+            xs.push(cy + self.0.random_range(-0.2f32..0.2));
+            ys.push(class);
+        }
+        Batch {
+            samples: Tensor::<B, 1>::from_floats(xs.as_slice(), device).reshape([m, 2]),
+            labels: Some(Tensor::from_ints(ys.as_slice(), device)),
+        }
+    }
+}
+
+/// Labelled 28x28 images in [-1, 1] (smooth random patterns), drawn from a host RNG.
+struct LabelledImages(rand_pcg::Pcg64);
+
+impl<B: Backend> BatchSource<B> for LabelledImages {
+    fn sample_shape(&self) -> Vec<usize> {
+        vec![1, 28, 28]
+    }
+    fn num_classes(&self) -> Option<usize> {
+        Some(3)
+    }
+    fn next_batch(&mut self, m: usize, device: &B::Device) -> Batch<B> {
+        let mut xs = Vec::with_capacity(m * 784);
+        let mut ys = Vec::with_capacity(m);
+        for _ in 0..m {
+            let class = self.0.random_range(0..3i64);
+            let phase: f32 = self.0.random_range(0.0..6.28);
+            for y in 0..28 {
+                for x in 0..28 {
+                    let (fx, fy) = (x as f32 / 28.0, y as f32 / 28.0);
+                    let v = ((fx * (3.0 + class as f32) + phase).sin() * (fy * 4.0).cos()).tanh();
+                    xs.push(v);
+                }
+            }
+            ys.push(class);
+        }
+        Batch {
+            samples: Tensor::<B, 1>::from_floats(xs.as_slice(), device).reshape([m, 784]),
+            labels: Some(Tensor::from_ints(ys.as_slice(), device)),
+        }
+    }
+}
+
+/// Runs `iterations` of `trainer` on `data`, collecting the outcome.
+fn train<B, G, D, S>(mut trainer: Trainer<B, G, D>, data: &mut S, iterations: usize) -> Outcome
+where
+    B: AutodiffBackend,
+    G: Generator<B> + AutodiffModule<B>,
+    D: Discriminator<B> + AutodiffModule<B>,
+    S: BatchSource<B>,
+{
+    let mut losses = Vec::new();
+    for _ in 0..iterations {
+        let l = trainer.step(data).unwrap().to_host();
+        losses.extend([l.d_loss, l.g_loss, l.d_real, l.d_fake]);
+        losses.extend(l.penalty);
+        losses.extend(l.aux);
+    }
+    let mut weights = param_values(trainer.generator());
+    weights.extend(param_values(trainer.discriminator()));
+    if let Some(ema) = trainer.ema_generator() {
+        weights.extend(param_values(ema));
+    }
+    Outcome { weights, losses }
+}
+
+/// `case` on backend `B` for `iterations`, from weights drawn on the host.
+fn run<B: AutodiffBackend>(case: Case, iterations: usize, device: &B::Device) -> Outcome {
+    let config = case.config();
+    let mlp_g = MlpGeneratorConfig::new()
+        .with_latent_dim(4)
+        .with_hidden(vec![32, 32])
+        .with_output_dim(2)
+        .with_output_activation(OutputActivation::Identity)
+        .with_prior(Prior::Normal);
+    let mlp_d = MlpDiscriminatorConfig::new()
+        .with_input_dim(2)
+        .with_hidden(vec![32, 32])
+        .with_pieces(2)
+        .with_input_dropout(0.0)
+        .with_hidden_dropout(0.0);
+    match case {
+        Case::AcganDcgan => {
+            let condition = ConditionConfig::new(3);
+            let g = DcganGeneratorConfig::new()
+                .with_image_size(28)
+                .with_channels(1)
+                .with_width(4)
+                .with_latent_dim(8)
+                .with_condition(Some(condition.clone()))
+                .init::<B>(device);
+            let d = DcganDiscriminatorConfig::new()
+                .with_image_size(28)
+                .with_channels(1)
+                .with_width(4)
+                .with_condition(Some(condition))
+                .with_conditioning(DiscriminatorConditioning::AuxClassifier)
+                .init::<B>(device);
+            let (g, d) = (host_init(g, 1), host_init(d, 2));
+            let trainer = Trainer::new(config, g, d, Prior::Normal, device.clone()).unwrap();
+            let mut data = LabelledImages(rand_pcg::Pcg64::seed_from_u64(3));
+            train(trainer, &mut data, iterations)
+        }
+        Case::ConditionalMlp => {
+            let condition = Some(ConditionConfig::new(4));
+            let g = mlp_g.with_condition(condition.clone()).init::<B>(device);
+            let d = mlp_d.with_condition(condition).init::<B>(device);
+            let (g, d) = (host_init(g, 1), host_init(d, 2));
+            let trainer = Trainer::new(config, g, d, Prior::Normal, device.clone()).unwrap();
+            let mut data = LabelledBlobs(rand_pcg::Pcg64::seed_from_u64(3));
+            train(trainer, &mut data, iterations)
+        }
+        _ => {
+            let config = if case == Case::R1 {
+                config.with_fresh_noise_for_generator(true)
+            } else {
+                config
+            };
+            let (g, d) = (
+                host_init(mlp_g.init::<B>(device), 1),
+                host_init(mlp_d.init::<B>(device), 2),
+            );
+            let trainer = Trainer::new(config, g, d, Prior::Normal, device.clone()).unwrap();
+            let mut data = ToySampler::new(Toy2d::ring8(), 3).unwrap();
+            train(trainer, &mut data, iterations)
+        }
+    }
+}
+
+/// `case` on `B` against Flex: weights within [`WEIGHT_TOLERANCE`] of Flex's largest weight
+/// change, losses within [`LOSS_TOLERANCE`]; and on Flex, the 21st iteration moves the weights
+/// by at least 10x the tolerance (so a backend one step off, or with another update rule,
+/// fails).
+fn same_as_flex<B: AutodiffBackend>(case: Case, device: &B::Device) {
+    type F = gan::backend::FlexAutodiff;
+    let flex_device = Default::default();
+    let start = run::<F>(case, 0, &flex_device);
+    let reference = run::<F>(case, ITERATIONS, &flex_device);
+    let one_more = run::<F>(case, ITERATIONS + 1, &flex_device);
+    let ours = run::<B>(case, ITERATIONS, device);
+
+    let scale = max_abs_diff(&start.weights, &reference.weights);
+    assert!(scale > 0.0, "{case:?}: training did not move the weights");
+    let weight_diff = max_abs_diff(&ours.weights, &reference.weights) / scale;
+    let step_diff = max_abs_diff(&one_more.weights, &reference.weights) / scale;
+    assert_eq!(ours.losses.len(), reference.losses.len(), "{case:?}");
+    let loss_diff = ours
+        .losses
+        .iter()
+        .zip(&reference.losses)
+        .map(|(a, b)| (a - b).abs() / b.abs().max(1.0))
+        .fold(0.0f32, f32::max);
+    eprintln!(
+        "{case:?}: weights {weight_diff:.2e}, losses {loss_diff:.2e}, one more step {step_diff:.2e} \
+         (of the run's largest weight change {scale:.3e})"
+    );
+    assert!(
+        step_diff >= 10.0 * WEIGHT_TOLERANCE,
+        "{case:?}: one more iteration moves the weights by only {step_diff:e} of the run's change"
+    );
+    assert!(
+        weight_diff <= WEIGHT_TOLERANCE,
+        "{case:?}: weights differ from Flex by {weight_diff:e} of the run's change"
+    );
+    assert!(
+        loss_diff <= LOSS_TOLERANCE,
+        "{case:?}: losses differ from Flex by {loss_diff:e}"
+    );
+}
+
+/// One test per case and backend (other than Flex), in modules `ndarray`, `wgpu` and `tch`.
+macro_rules! equivalence_tests {
+    ($($name:ident => $case:ident),* $(,)?) => {
+        #[cfg(all(feature = "flex", feature = "ndarray"))]
+        mod ndarray {
+            $(#[test]
+            fn $name() {
+                super::same_as_flex::<gan::backend::NdArrayAutodiff>(
+                    super::Case::$case,
+                    &Default::default(),
+                );
+            })*
+        }
+        #[cfg(all(feature = "flex", feature = "wgpu"))]
+        mod wgpu {
+            $(#[test]
+            fn $name() {
+                super::same_as_flex::<gan::backend::WgpuAutodiff>(
+                    super::Case::$case,
+                    &burn::backend::wgpu::WgpuDevice::DefaultDevice,
+                );
+            })*
+        }
+        #[cfg(all(feature = "flex", feature = "tch"))]
+        mod tch {
+            $(#[test]
+            fn $name() {
+                super::same_as_flex::<gan::backend::LibTorchAutodiff>(
+                    super::Case::$case,
+                    &crate::common::tch_device(),
+                );
+            })*
+        }
+    };
+}
+
+equivalence_tests!(
+    minimax => Minimax,
+    non_saturating_ema => NonSaturatingEma,
+    least_squares => LeastSquares,
+    hinge => Hinge,
+    wgan_clip_k5 => WganClip,
+    wgan_gp_k5 => WganGp,
+    r1_k2_fresh_noise => R1,
+    conditional_mlp => ConditionalMlp,
+    acgan_dcgan_ema => AcganDcgan,
+);
