@@ -1,6 +1,5 @@
 //! The same generic training code on every backend compiled in.
 
-
 use burn::config::Config;
 use burn::tensor::backend::AutodiffBackend;
 use gan::data::{Toy2d, ToySampler};

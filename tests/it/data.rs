@@ -2,7 +2,6 @@
 //! image-folder loading with the errors bad files give, the seeded loader on every backend, and
 //! downloads from a local HTTP server.
 
-
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;

@@ -10,8 +10,8 @@
 //! Flex moves the weights by far more than the tolerance.
 
 use burn::module::AutodiffModule;
-use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::Tensor;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use gan::data::{Batch, BatchSource, Toy2d, ToySampler};
 use gan::models::{
     ConditionConfig, DcganDiscriminatorConfig, DcganGeneratorConfig, Discriminator,
@@ -150,7 +150,7 @@ impl<B: Backend> BatchSource<B> for LabelledImages {
         let mut ys = Vec::with_capacity(m);
         for _ in 0..m {
             let class = self.0.random_range(0..3i64);
-            let phase: f32 = self.0.random_range(0.0..6.28);
+            let phase: f32 = self.0.random_range(0.0..std::f32::consts::TAU);
             for y in 0..28 {
                 for x in 0..28 {
                     let (fx, fy) = (x as f32 / 28.0, y as f32 / 28.0);

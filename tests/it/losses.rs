@@ -1,6 +1,5 @@
 //! The loss family's values and gradients against closed forms, on every backend.
 
-
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{ElementConversion, Tensor, TensorData};
 use gan::train::{GanLoss, softplus};

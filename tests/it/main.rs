@@ -26,6 +26,7 @@ mod eval_inception;
 mod eval_metrics;
 mod losses;
 mod models;
+mod npy;
 mod quality;
 mod theory;
 mod training;

@@ -29,7 +29,9 @@ use gan::train::{
     RunDir, SampleView, TrainConfig, Trainer, fit, latest_checkpoint,
 };
 
-use crate::common::{Gaussian1d, host_init, is_bitwise_backend, max_abs_diff, mean_std, param_values};
+use crate::common::{
+    Gaussian1d, host_init, is_bitwise_backend, max_abs_diff, mean_std, param_values,
+};
 
 /// `G(z) = scale * z + shift` for `z ~ N(0, 1)`: exactly `N(shift, scale²)`.
 fn affine_generator<B: AutodiffBackend>(
