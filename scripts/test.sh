@@ -88,7 +88,7 @@ if [ "$quick" -eq 0 ] && [ "$status" -eq 0 ]; then
   phase_done doctests
 fi
 
-python3 scripts/slowest-tests.py "$CARGO_TARGET_DIR/nextest/$profile/junit.xml" 15 || true
+python3 scripts/slowest-tests.py "target/nextest/$profile/junit.xml" 15 || true
 step "phases: $(IFS=,; echo "${phases[*]}" | sed 's/,/, /g')"
 if [ "$status" -ne 0 ]; then
   step "FAILED after $(($(date +%s) - start)) s"
