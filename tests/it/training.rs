@@ -608,14 +608,17 @@ fn ema_is_the_moving_average<B: AutodiffBackend>(device: &B::Device) {
     assert_eq!(param_values(&trainer.inference_generator()), ema);
 }
 
-/// Labels flow through G and D: a conditional 1-D GAN on two labelled Gaussians, `N(-2, 0.3²)`
-/// (class 0) and `N(2, 0.3²)` (class 1), generates each class at its own mean (within 0.25)
-/// after 1,500 iterations.
-fn conditional_gan_learns_each_class<B: AutodiffBackend>(device: &B::Device) {
+/// A class-conditional 1-D pair for two classes (one-hot labels into G and D), weights drawn
+/// from the host RNG (seeds 3 and 4).
+fn conditional_1d_pair<B: AutodiffBackend>(
+    g_hidden: Vec<usize>,
+    d_hidden: Vec<usize>,
+    device: &B::Device,
+) -> (MlpGenerator<B>, MlpDiscriminator<B>) {
     let condition = ConditionConfig::new(2);
     let g = MlpGeneratorConfig::new()
         .with_latent_dim(2)
-        .with_hidden(vec![32])
+        .with_hidden(g_hidden)
         .with_output_dim(1)
         .with_output_activation(OutputActivation::Identity)
         .with_prior(Prior::Normal)
@@ -623,26 +626,27 @@ fn conditional_gan_learns_each_class<B: AutodiffBackend>(device: &B::Device) {
         .init::<B>(device);
     let d = MlpDiscriminatorConfig::new()
         .with_input_dim(1)
-        .with_hidden(vec![32, 32])
+        .with_hidden(d_hidden)
         .with_pieces(1)
         .with_input_dropout(0.0)
         .with_hidden_dropout(0.0)
         .with_condition(Some(condition))
         .init::<B>(device);
+    (host_init(g, 3), host_init(d, 4))
+}
+
+/// Labels flow through G and D: a conditional 1-D GAN on two labelled Gaussians, `N(-2, 0.3²)`
+/// (class 0) and `N(2, 0.3²)` (class 1), generates each class at its own mean (within 0.25)
+/// after 1,500 iterations.
+fn conditional_gan_learns_each_class<B: AutodiffBackend>(device: &B::Device) {
+    let (g, d) = conditional_1d_pair::<B>(vec![32], vec![32, 32], device);
     let config = TrainConfig::new()
         .with_iterations(1500)
         .with_batch_size(128)
         .with_g_lr(2e-3)
         .with_d_lr(2e-3)
         .with_seed(4);
-    let mut trainer = Trainer::new(
-        config,
-        host_init(g, 3),
-        host_init(d, 4),
-        Prior::Normal,
-        device.clone(),
-    )
-    .unwrap();
+    let mut trainer = Trainer::new(config, g, d, Prior::Normal, device.clone()).unwrap();
     let mut data = Gaussian1d::labelled(vec![(-2.0, 0.3), (2.0, 0.3)], 5);
     for _ in 0..1500 {
         trainer.step(&mut data).unwrap();
@@ -666,27 +670,11 @@ fn conditional_gan_learns_each_class<B: AutodiffBackend>(device: &B::Device) {
 /// Data without labels for a conditional model is a typed error, not a panic, and the trainer
 /// is left as it was (no iteration counted).
 fn conditional_model_without_labels_is_an_error<B: AutodiffBackend>(device: &B::Device) {
-    let condition = ConditionConfig::new(2);
-    let g = MlpGeneratorConfig::new()
-        .with_latent_dim(2)
-        .with_hidden(vec![8])
-        .with_output_dim(1)
-        .with_output_activation(OutputActivation::Identity)
-        .with_prior(Prior::Normal)
-        .with_condition(Some(condition.clone()))
-        .init::<B>(device);
-    let d = MlpDiscriminatorConfig::new()
-        .with_input_dim(1)
-        .with_hidden(vec![8])
-        .with_pieces(1)
-        .with_input_dropout(0.0)
-        .with_hidden_dropout(0.0)
-        .with_condition(Some(condition))
-        .init::<B>(device);
+    let (g, d) = conditional_1d_pair::<B>(vec![8], vec![8], device);
     let mut trainer = Trainer::new(
         TrainConfig::new().with_batch_size(16),
-        host_init(g, 3),
-        host_init(d, 4),
+        g,
+        d,
         Prior::Normal,
         device.clone(),
     )
