@@ -267,3 +267,32 @@ pub fn mean_std(values: &[f32]) -> (f64, f64) {
         / (n - 1.0);
     (mean, var.sqrt())
 }
+
+/// A small ACGAN pair for 28x28 grey images of 3 classes: a DCGAN generator of width 4 with an
+/// 8-dimensional latent code, and a DCGAN discriminator with an auxiliary class head.
+pub fn acgan_dcgan28<B: Backend>(
+    device: &B::Device,
+) -> (
+    gan::models::DcganGenerator<B>,
+    gan::models::DcganDiscriminator<B>,
+) {
+    use gan::models::{
+        ConditionConfig, DcganDiscriminatorConfig, DcganGeneratorConfig, DiscriminatorConditioning,
+    };
+    let condition = ConditionConfig::new(3);
+    let g = DcganGeneratorConfig::new()
+        .with_image_size(28)
+        .with_channels(1)
+        .with_width(4)
+        .with_latent_dim(8)
+        .with_condition(Some(condition.clone()))
+        .init::<B>(device);
+    let d = DcganDiscriminatorConfig::new()
+        .with_image_size(28)
+        .with_channels(1)
+        .with_width(4)
+        .with_condition(Some(condition))
+        .with_conditioning(DiscriminatorConditioning::AuxClassifier)
+        .init::<B>(device);
+    (g, d)
+}

@@ -14,8 +14,7 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use gan::data::{Batch, BatchSource, Toy2d, ToySampler};
 use gan::models::{
-    ConditionConfig, DcganDiscriminatorConfig, DcganGeneratorConfig, Discriminator,
-    DiscriminatorConditioning, Generator, MlpDiscriminatorConfig, MlpGeneratorConfig,
+    ConditionConfig, Discriminator, Generator, MlpDiscriminatorConfig, MlpGeneratorConfig,
     OutputActivation, Prior,
 };
 use gan::train::{
@@ -207,21 +206,7 @@ fn run<B: AutodiffBackend>(case: Case, iterations: usize, device: &B::Device) ->
         .with_hidden_dropout(0.0);
     match case {
         Case::AcganDcgan => {
-            let condition = ConditionConfig::new(3);
-            let g = DcganGeneratorConfig::new()
-                .with_image_size(28)
-                .with_channels(1)
-                .with_width(4)
-                .with_latent_dim(8)
-                .with_condition(Some(condition.clone()))
-                .init::<B>(device);
-            let d = DcganDiscriminatorConfig::new()
-                .with_image_size(28)
-                .with_channels(1)
-                .with_width(4)
-                .with_condition(Some(condition))
-                .with_conditioning(DiscriminatorConditioning::AuxClassifier)
-                .init::<B>(device);
+            let (g, d) = crate::common::acgan_dcgan28::<B>(device);
             let (g, d) = (host_init(g, 1), host_init(d, 2));
             let trainer = Trainer::new(config, g, d, Prior::Normal, device.clone()).unwrap();
             let mut data = LabelledImages(rand_pcg::Pcg64::seed_from_u64(3));

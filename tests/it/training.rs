@@ -12,8 +12,7 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Int, Tensor};
 use gan::data::{Toy2d, ToySampler};
 use gan::models::{
-    ConditionConfig, DcganDiscriminatorConfig, DcganGeneratorConfig, Discriminator,
-    DiscriminatorConditioning, MlpDiscriminator, MlpDiscriminatorConfig, MlpGenerator,
+    ConditionConfig, Discriminator, MlpDiscriminator, MlpDiscriminatorConfig, MlpGenerator,
     MlpGeneratorConfig, OutputActivation, Prior,
 };
 use gan::toy::ToyRunConfig;
@@ -692,21 +691,7 @@ fn conditional_model_without_labels_is_an_error<B: AutodiffBackend>(device: &B::
 /// ACGAN: the discriminator's auxiliary classification loss on real and generated batches is
 /// reported; at initialisation it is near `2 log 3` (two cross-entropies of 3 classes).
 fn acgan_auxiliary_loss<B: AutodiffBackend>(device: &B::Device) {
-    let condition = ConditionConfig::new(3);
-    let g = DcganGeneratorConfig::new()
-        .with_image_size(28)
-        .with_channels(1)
-        .with_width(4)
-        .with_latent_dim(8)
-        .with_condition(Some(condition.clone()))
-        .init::<B>(device);
-    let d = DcganDiscriminatorConfig::new()
-        .with_image_size(28)
-        .with_channels(1)
-        .with_width(4)
-        .with_condition(Some(condition))
-        .with_conditioning(DiscriminatorConditioning::AuxClassifier)
-        .init::<B>(device);
+    let (g, d) = crate::common::acgan_dcgan28::<B>(device);
     let mut trainer = Trainer::new(
         TrainConfig::new().with_batch_size(6),
         g,
