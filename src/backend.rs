@@ -244,7 +244,20 @@ pub trait BackendTask {
     fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output;
 }
 
-/// Runs `task` on the chosen backend and device.
+/// Runs `task` on `B`, then waits until `device` has finished every queued operation.
+///
+/// On wgpu a task's last operations may still be queued or running when it returns (fused,
+/// lazily executed work whose result nobody read). Exiting the process then races the
+/// driver: on Mesa's lavapipe the exit handlers destroy the LLVM its queue thread is still
+/// compiling with, and the process aborts after the work has succeeded.
+fn run_to_idle<B: AutodiffBackend, T: BackendTask>(task: T, device: B::Device) -> T::Output {
+    let output = task.run::<B>(device.clone());
+    // The task's results are already out; a device that fails now has nothing left to lose.
+    let _ = B::sync(&device);
+    output
+}
+
+/// Runs `task` on the chosen backend and device, and waits for the device to finish.
 ///
 /// Fails with [`BackendError::NotCompiled`] when the backend's feature is off, and with
 /// [`BackendError::UnsupportedDevice`] when the backend cannot use the device.
@@ -266,7 +279,7 @@ pub fn run_on<T: BackendTask>(
             {
                 match device {
                     DeviceChoice::Default | DeviceChoice::Cpu => {
-                        return Ok(task.run::<FlexAutodiff>(Default::default()));
+                        return Ok(run_to_idle::<FlexAutodiff, T>(task, Default::default()));
                     }
                     _ => return Err(unsupported("cpu")),
                 }
@@ -277,7 +290,7 @@ pub fn run_on<T: BackendTask>(
             {
                 match device {
                     DeviceChoice::Default | DeviceChoice::Cpu => {
-                        return Ok(task.run::<NdArrayAutodiff>(Default::default()));
+                        return Ok(run_to_idle::<NdArrayAutodiff, T>(task, Default::default()));
                     }
                     _ => return Err(unsupported("cpu")),
                 }
@@ -293,7 +306,7 @@ pub fn run_on<T: BackendTask>(
                     DeviceChoice::Gpu(i) => WgpuDevice::DiscreteGpu(i),
                     DeviceChoice::Cuda(_) => return Err(unsupported("default, cpu, gpu:N")),
                 };
-                return Ok(task.run::<WgpuAutodiff>(dev));
+                return Ok(run_to_idle::<WgpuAutodiff, T>(task, dev));
             }
         }
         BackendKind::Tch => {
@@ -305,7 +318,7 @@ pub fn run_on<T: BackendTask>(
                     DeviceChoice::Cuda(i) => LibTorchDevice::Cuda(i),
                     DeviceChoice::Gpu(_) => return Err(unsupported("cpu, cuda:N")),
                 };
-                return Ok(task.run::<LibTorchAutodiff>(dev));
+                return Ok(run_to_idle::<LibTorchAutodiff, T>(task, dev));
             }
         }
     }

@@ -289,7 +289,9 @@ macro_rules! equivalence_tests {
             $(#[test]
             $(#[ignore = $why])?
             fn $name() {
-                super::same_as_flex::<$backend>(super::Case::$case, &$device);
+                let device: burn::tensor::Device<$backend> = $device;
+                let _idle = crate::common::SyncOnDrop::<$backend>(device.clone());
+                super::same_as_flex::<$backend>(super::Case::$case, &device);
             })*
         }
     };
