@@ -15,7 +15,14 @@
 //! parameter gradient is the penalty's, and reports the penalty's value `E φ(n)` itself.
 //!
 //! Cost per discriminator step: one forward and backward pass for `g`, then two forward passes
-//! (in one batch) whose backward pass joins the adversarial loss's.
+//! whose backward pass joins the adversarial loss's.
+//!
+//! The two forward passes are separate calls, not one batch of `2m`: a parameter that moves
+//! `D(x + h u)` and `D(x − h u)` alike (the critic's output bias) then gets two gradients that
+//! are exact negatives, and its penalty gradient is exactly zero, as it is in exact arithmetic.
+//! From one batch, the same gradient is the rounding error of a sum of `2m` terms of both
+//! signs, which Adam's normalisation turns into full learning-rate steps in a direction that
+//! depends on the backend's summation order.
 //!
 //! The difference quotient needs the same function at `x + h u` and `x − h u`: use a
 //! discriminator without dropout or batch normalisation with these penalties (the WGAN-GP paper
@@ -155,12 +162,12 @@ where
     let direction = gradient / norm.clone().clamp_min(1e-12);
     let (value, slope) = penalty.phi(norm.clone());
     let step = direction * h;
-    let shifted = Tensor::cat(vec![points.clone() + step.clone(), points - step], 0);
-    let labels = labels.map(|l| Tensor::cat(vec![l.clone(), l], 0));
-    let scores = discriminator.discriminate(Tensor::from_inner(shifted), labels);
-    let batch = norm.dims()[0];
-    let forward = scores.clone().narrow(0, 0, batch); // [batch, 1]
-    let backward = scores.narrow(0, batch, batch); // [batch, 1]
+    // Two calls rather than one batch: see the module documentation.
+    let forward = discriminator.discriminate(
+        Tensor::from_inner(points.clone() + step.clone()),
+        labels.clone(),
+    ); // [batch, 1]
+    let backward = discriminator.discriminate(Tensor::from_inner(points - step), labels); // [batch, 1]
     let derivative = (forward - backward) / (2.0 * h);
     PenaltyTerms {
         surrogate: (derivative * Tensor::from_inner(slope)).mean(),
