@@ -8,7 +8,9 @@
 //! - [`data`] (`gan-data`): datasets;
 //! - [`viz`] (`gan-viz`): PNG plots;
 //! - [`backend`]: one type alias per backend compiled in (`flex`, `ndarray`, `wgpu`, `tch`
-//!   Cargo features) and run-time selection for binaries.
+//!   Cargo features) and run-time selection for binaries;
+//! - [`command`]: the `gan` command's work on a backend chosen at run time, instantiated once
+//!   for every compiled backend.
 //!
 //! ```no_run
 //! # #[cfg(feature = "flex")] {
@@ -30,6 +32,7 @@
 //! ```
 
 pub mod backend;
+pub mod command;
 mod error;
 pub mod eval;
 pub mod image;

@@ -3,17 +3,16 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use burn::tensor::backend::AutodiffBackend;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use gan::backend::{BackendKind, BackendTask, DeviceChoice, run_on};
+use gan::backend::{BackendKind, DeviceChoice};
+use gan::command::{self, EvalTarget, TrainJob};
 use gan::data::{DatasetSource, ImageDataset, ImageFolderConfig, Toy2d};
-use gan::eval::{EvalData, EvalReport, EvalRequest, Metric, evaluate_run, evaluate_samples};
-use gan::image::{ImageNetworks, ImageRunConfig, ModelKind, run_images};
-use gan::sample::{RunSpec, SampleRequest, Samples, interpolate_run, sample_run};
-use gan::toy::{ToyRunConfig, run_toy};
-use gan::train::{GeneratorWeights, Metrics, Observer, TrainConfig};
+use gan::eval::{EvalData, EvalRequest, Metric};
+use gan::image::{ImageNetworks, ImageRunConfig, ModelKind};
+use gan::sample::{RunSpec, SampleRequest};
+use gan::toy::ToyRunConfig;
+use gan::train::{GeneratorWeights, TrainConfig};
 use gan::{GanError, Result};
-use indicatif::{ProgressBar, ProgressStyle};
 
 /// Generative adversarial networks on Burn.
 ///
@@ -678,13 +677,13 @@ fn train(args: TrainArgs) -> Result<()> {
         PathBuf::from("runs").join(format!("{dataset_name}-{model}-{}", utc_stamp()))
     });
 
-    let task = TrainTask {
+    let job = TrainJob {
         spec,
         dir,
         quiet: args.quiet,
         resume,
     };
-    let report = run_on(backend, args.backend.device, task)??;
+    let report = command::train(backend, args.backend.device, job)?;
     for skipped in &report.skipped {
         eprintln!("skipped: {skipped}");
     }
@@ -710,35 +709,6 @@ fn train(args: TrainArgs) -> Result<()> {
     Ok(())
 }
 
-/// Sampling or interpolating on the chosen backend.
-enum DrawTask {
-    Sample(PathBuf, SampleRequest),
-    Interpolate {
-        run: PathBuf,
-        rows: usize,
-        steps: usize,
-        seed: u64,
-    },
-}
-
-impl BackendTask for DrawTask {
-    type Output = Result<Samples>;
-
-    fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output {
-        match self {
-            DrawTask::Sample(run, request) => {
-                sample_run::<B::InnerBackend>(&run, &request, &device)
-            }
-            DrawTask::Interpolate {
-                run,
-                rows,
-                steps,
-                seed,
-            } => interpolate_run::<B::InnerBackend>(&run, rows, steps, seed, &device),
-        }
-    }
-}
-
 fn sample(args: SampleArgs) -> Result<()> {
     let request = SampleRequest {
         n: args.n,
@@ -748,11 +718,12 @@ fn sample(args: SampleArgs) -> Result<()> {
         chunk: None,
     };
     check_out(&args.out)?;
-    let samples = run_on(
+    let samples = command::sample(
         args.backend.backend()?,
         args.backend.device,
-        DrawTask::Sample(args.run, request),
-    )??;
+        &args.run,
+        request,
+    )?;
     samples.save(&args.out)?;
     println!(
         "{} samples of shape {:?}: {}",
@@ -761,53 +732,6 @@ fn sample(args: SampleArgs) -> Result<()> {
         args.out.display()
     );
     Ok(())
-}
-
-/// What `gan eval` scores.
-enum EvalTarget {
-    Run(PathBuf),
-    Samples(PathBuf, EvalData),
-}
-
-/// Evaluating on the chosen backend.
-struct EvalTask {
-    target: EvalTarget,
-    request: EvalRequest,
-    backend: String,
-}
-
-impl BackendTask for EvalTask {
-    type Output = Result<EvalReport>;
-
-    fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output {
-        let quiet = self.request.quiet;
-        let spinner = progress_spinner(quiet);
-        let mut log = |message: String| spinner.set_message(message);
-        let report = match &self.target {
-            EvalTarget::Run(run) => {
-                evaluate_run::<B>(run, &self.request, &self.backend, &device, &mut log)
-            }
-            EvalTarget::Samples(file, data) => {
-                evaluate_samples::<B>(file, data, &self.request, &self.backend, &device, &mut log)
-            }
-        };
-        spinner.finish_and_clear();
-        report
-    }
-}
-
-/// A spinner with elapsed time and a message (hidden when quiet).
-fn progress_spinner(quiet: bool) -> ProgressBar {
-    if quiet {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new_spinner();
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
-            .expect("a valid template"),
-    );
-    bar.enable_steady_tick(std::time::Duration::from_millis(200));
-    bar
 }
 
 fn eval(args: EvalArgs) -> Result<()> {
@@ -841,15 +765,7 @@ fn eval(args: EvalArgs) -> Result<()> {
             });
         }
     };
-    let report = run_on(
-        backend,
-        args.backend.device,
-        EvalTask {
-            target,
-            request,
-            backend: format!("{backend:?} {:?}", args.backend.device).to_lowercase(),
-        },
-    )??;
+    let report = command::eval(backend, args.backend.device, target, request)?;
     print!("{}", report.table());
     println!("{}", report.save()?.display());
     Ok(())
@@ -857,16 +773,14 @@ fn eval(args: EvalArgs) -> Result<()> {
 
 fn interpolate(args: InterpolateArgs) -> Result<()> {
     check_out(&args.out)?;
-    let samples = run_on(
+    let samples = command::interpolate(
         args.backend.backend()?,
         args.backend.device,
-        DrawTask::Interpolate {
-            run: args.run,
-            rows: args.rows,
-            steps: args.steps,
-            seed: args.seed,
-        },
-    )??;
+        &args.run,
+        args.rows,
+        args.steps,
+        args.seed,
+    )?;
     samples.save(&args.out)?;
     println!(
         "{} walks of {} steps: {}",
@@ -886,108 +800,6 @@ fn check_out(out: &Path) -> Result<()> {
             value: out.display().to_string(),
             expected: "a file name ending in .png (a picture) or .npy (a NumPy array)".into(),
         }),
-    }
-}
-
-struct TrainTask {
-    spec: RunSpec,
-    dir: PathBuf,
-    quiet: bool,
-    resume: bool,
-}
-
-/// What the command prints about a finished run.
-struct Report {
-    dir: PathBuf,
-    last: Option<Metrics>,
-    seconds: f64,
-    started_at: usize,
-    skipped: Vec<String>,
-}
-
-impl BackendTask for TrainTask {
-    type Output = Result<Report>;
-
-    fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output {
-        let mut bar = Bar::new(self.quiet);
-        let dir = Path::new(&self.dir);
-        Ok(match &self.spec {
-            RunSpec::Toy(config) => {
-                let r = run_toy::<B>(config, dir, &device, self.resume, &mut [&mut bar])?;
-                Report {
-                    dir: r.dir,
-                    last: r.last,
-                    seconds: r.seconds,
-                    started_at: r.started_at,
-                    skipped: Vec::new(),
-                }
-            }
-            RunSpec::Images(config) => {
-                let r = run_images::<B>(
-                    config,
-                    dir,
-                    &device,
-                    self.resume,
-                    self.quiet,
-                    &mut [&mut bar],
-                )?;
-                Report {
-                    dir: r.dir,
-                    last: r.last,
-                    seconds: r.seconds,
-                    started_at: r.started_at,
-                    skipped: r.skipped,
-                }
-            }
-        })
-    }
-}
-
-/// A terminal progress bar with ETA and the current losses.
-struct Bar(ProgressBar);
-
-impl Bar {
-    fn new(quiet: bool) -> Self {
-        let bar = if quiet {
-            ProgressBar::hidden()
-        } else {
-            ProgressBar::new(0)
-        };
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} ({per_sec}, ETA {eta}) {msg}",
-            )
-            .expect("valid progress template"),
-        );
-        Self(bar)
-    }
-}
-
-impl Observer for Bar {
-    fn on_start(&mut self, first: usize, total: usize) {
-        self.0.set_length(total as u64);
-        self.0.set_position(first as u64);
-        self.0.reset_eta();
-    }
-
-    fn on_iteration(&mut self, iteration: usize) {
-        self.0.set_position(iteration as u64);
-    }
-
-    fn on_metrics(&mut self, m: &Metrics) {
-        self.0.set_message(format!(
-            "D {:.3} G {:.3} D(x) {:.2} D(G(z)) {:.2}",
-            m.d_loss, m.g_loss, m.d_real, m.d_fake
-        ));
-    }
-
-    fn on_checkpoint(&mut self, iteration: usize, _: &Path) {
-        self.0
-            .println(format!("checkpoint at iteration {iteration}"));
-    }
-
-    fn on_finish(&mut self) {
-        self.0.finish();
     }
 }
 

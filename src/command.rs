@@ -1,0 +1,263 @@
+//! The work behind the `gan` command's subcommands, on a backend chosen at run time.
+//!
+//! Each function here takes a [`BackendKind`] and a [`DeviceChoice`] and is not generic: the
+//! trainer, the sampler and the evaluation are instantiated for every compiled backend once,
+//! in this library, and the command (and any other binary) only parses its arguments and calls
+//! them. A program that knows its backend at compile time calls the generic functions of
+//! [`crate::toy`], [`crate::image`], [`crate::sample`] and [`crate::eval`] directly.
+
+use std::path::{Path, PathBuf};
+
+use burn::tensor::backend::AutodiffBackend;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::Result;
+use crate::backend::{BackendKind, BackendTask, DeviceChoice, run_on};
+use crate::eval::{EvalData, EvalReport, EvalRequest, evaluate_run, evaluate_samples};
+use crate::image::run_images;
+use crate::sample::{RunSpec, SampleRequest, Samples, interpolate_run, sample_run};
+use crate::toy::run_toy;
+use crate::train::{Metrics, Observer};
+
+/// What [`train`] trains: a run config, the run directory, and whether to resume it.
+#[derive(Clone, Debug)]
+pub struct TrainJob {
+    /// The run's config (a 2-D distribution or an image dataset).
+    pub spec: RunSpec,
+    /// The run directory.
+    pub dir: PathBuf,
+    /// No progress bar and no per-run messages.
+    pub quiet: bool,
+    /// Continue the run in `dir` from its newest checkpoint.
+    pub resume: bool,
+}
+
+/// What [`train`] reports about a finished run.
+#[derive(Clone, Debug)]
+pub struct TrainReport {
+    /// The run directory.
+    pub dir: PathBuf,
+    /// The metrics of the last iteration (`None` when nothing was left to train).
+    pub last: Option<Metrics>,
+    /// Wall-clock seconds of this invocation.
+    pub seconds: f64,
+    /// The iteration the run started or resumed at.
+    pub started_at: usize,
+    /// What the run left out, with the reason (for example a sample grid it could not draw).
+    pub skipped: Vec<String>,
+}
+
+/// Trains `job` on the chosen backend and device, with a terminal progress bar unless quiet.
+pub fn train(backend: BackendKind, device: DeviceChoice, job: TrainJob) -> Result<TrainReport> {
+    run_on(backend, device, job)?
+}
+
+impl BackendTask for TrainJob {
+    type Output = Result<TrainReport>;
+
+    fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output {
+        let mut bar = TrainingBar::new(self.quiet);
+        let dir = Path::new(&self.dir);
+        Ok(match &self.spec {
+            RunSpec::Toy(config) => {
+                let r = run_toy::<B>(config, dir, &device, self.resume, &mut [&mut bar])?;
+                TrainReport {
+                    dir: r.dir,
+                    last: r.last,
+                    seconds: r.seconds,
+                    started_at: r.started_at,
+                    skipped: Vec::new(),
+                }
+            }
+            RunSpec::Images(config) => {
+                let r = run_images::<B>(
+                    config,
+                    dir,
+                    &device,
+                    self.resume,
+                    self.quiet,
+                    &mut [&mut bar],
+                )?;
+                TrainReport {
+                    dir: r.dir,
+                    last: r.last,
+                    seconds: r.seconds,
+                    started_at: r.started_at,
+                    skipped: r.skipped,
+                }
+            }
+        })
+    }
+}
+
+/// Draws samples from the trained run in `run` on the chosen backend and device.
+pub fn sample(
+    backend: BackendKind,
+    device: DeviceChoice,
+    run: &Path,
+    request: SampleRequest,
+) -> Result<Samples> {
+    run_on(backend, device, Draw::Sample(run.to_path_buf(), request))?
+}
+
+/// Draws `rows` latent walks of `steps` images each from the trained image run in `run`.
+pub fn interpolate(
+    backend: BackendKind,
+    device: DeviceChoice,
+    run: &Path,
+    rows: usize,
+    steps: usize,
+    seed: u64,
+) -> Result<Samples> {
+    let draw = Draw::Interpolate {
+        run: run.to_path_buf(),
+        rows,
+        steps,
+        seed,
+    };
+    run_on(backend, device, draw)?
+}
+
+/// Sampling or interpolating.
+enum Draw {
+    Sample(PathBuf, SampleRequest),
+    Interpolate {
+        run: PathBuf,
+        rows: usize,
+        steps: usize,
+        seed: u64,
+    },
+}
+
+impl BackendTask for Draw {
+    type Output = Result<Samples>;
+
+    fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output {
+        match self {
+            Draw::Sample(run, request) => sample_run::<B::InnerBackend>(&run, &request, &device),
+            Draw::Interpolate {
+                run,
+                rows,
+                steps,
+                seed,
+            } => interpolate_run::<B::InnerBackend>(&run, rows, steps, seed, &device),
+        }
+    }
+}
+
+/// What [`eval`] scores.
+#[derive(Clone, Debug)]
+pub enum EvalTarget {
+    /// A trained run directory (its generator draws the samples).
+    Run(PathBuf),
+    /// A `.npy` file of samples, scored against `EvalData`.
+    Samples(PathBuf, EvalData),
+}
+
+/// Evaluates `target` on the chosen backend and device, with a spinner unless
+/// `request.quiet`. The report names the backend and device it ran on.
+pub fn eval(
+    backend: BackendKind,
+    device: DeviceChoice,
+    target: EvalTarget,
+    request: EvalRequest,
+) -> Result<EvalReport> {
+    let label = format!("{backend:?} {device:?}").to_lowercase();
+    run_on(
+        backend,
+        device,
+        Eval {
+            target,
+            request,
+            backend: label,
+        },
+    )?
+}
+
+/// Evaluating.
+struct Eval {
+    target: EvalTarget,
+    request: EvalRequest,
+    backend: String,
+}
+
+impl BackendTask for Eval {
+    type Output = Result<EvalReport>;
+
+    fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output {
+        let spinner = spinner(self.request.quiet);
+        let mut log = |message: String| spinner.set_message(message);
+        let report = match &self.target {
+            EvalTarget::Run(run) => {
+                evaluate_run::<B>(run, &self.request, &self.backend, &device, &mut log)
+            }
+            EvalTarget::Samples(file, data) => {
+                evaluate_samples::<B>(file, data, &self.request, &self.backend, &device, &mut log)
+            }
+        };
+        spinner.finish_and_clear();
+        report
+    }
+}
+
+/// A spinner with elapsed time and a message (hidden when quiet).
+fn spinner(quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
+            .expect("a valid template"),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
+/// A terminal progress bar with ETA and the current losses (hidden when quiet).
+struct TrainingBar(ProgressBar);
+
+impl TrainingBar {
+    fn new(quiet: bool) -> Self {
+        let bar = if quiet {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new(0)
+        };
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} ({per_sec}, ETA {eta}) {msg}",
+            )
+            .expect("valid progress template"),
+        );
+        Self(bar)
+    }
+}
+
+impl Observer for TrainingBar {
+    fn on_start(&mut self, first: usize, total: usize) {
+        self.0.set_length(total as u64);
+        self.0.set_position(first as u64);
+        self.0.reset_eta();
+    }
+
+    fn on_iteration(&mut self, iteration: usize) {
+        self.0.set_position(iteration as u64);
+    }
+
+    fn on_metrics(&mut self, m: &Metrics) {
+        self.0.set_message(format!(
+            "D {:.3} G {:.3} D(x) {:.2} D(G(z)) {:.2}",
+            m.d_loss, m.g_loss, m.d_real, m.d_fake
+        ));
+    }
+
+    fn on_checkpoint(&mut self, iteration: usize, _: &Path) {
+        self.0
+            .println(format!("checkpoint at iteration {iteration}"));
+    }
+
+    fn on_finish(&mut self) {
+        self.0.finish();
+    }
+}
