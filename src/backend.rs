@@ -18,7 +18,7 @@ use std::str::FromStr;
 
 #[allow(unused_imports)]
 use burn::backend::Autodiff;
-use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use thiserror::Error;
 
 /// Burn's Flex CPU backend.
@@ -244,17 +244,28 @@ pub trait BackendTask {
     fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output;
 }
 
-/// Runs `task` on `B`, then waits until `device` has finished every queued operation.
+/// Waits, when dropped, until its device has finished every queued operation.
 ///
-/// On wgpu a task's last operations may still be queued or running when it returns (fused,
-/// lazily executed work whose result nobody read). Exiting the process then races the
-/// driver: on Mesa's lavapipe the exit handlers destroy the LLVM its queue thread is still
-/// compiling with, and the process aborts after the work has succeeded.
+/// On wgpu a computation's last operations may still be queued or running when the code that
+/// asked for them returns (fused, lazily executed work whose result nobody read). A process
+/// that exits then races the driver: on Mesa's lavapipe the exit handlers destroy the LLVM
+/// that its queue thread is still compiling with, and the process aborts after the work has
+/// succeeded. [`run_on`] holds one of these around every task; a program (or a test) that
+/// drives a backend itself holds one until it is done with the device.
+pub struct SyncOnDrop<B: Backend>(pub B::Device);
+
+impl<B: Backend> Drop for SyncOnDrop<B> {
+    fn drop(&mut self) {
+        // The results are already out (or a panic is unwinding): a device that fails now has
+        // nothing left to lose, and its error would only hide the first one.
+        let _ = B::sync(&self.0);
+    }
+}
+
+/// Runs `task` on `B`, then waits until `device` has finished every queued operation.
 fn run_to_idle<B: AutodiffBackend, T: BackendTask>(task: T, device: B::Device) -> T::Output {
-    let output = task.run::<B>(device.clone());
-    // The task's results are already out; a device that fails now has nothing left to lose.
-    let _ = B::sync(&device);
-    output
+    let _idle = SyncOnDrop::<B>(device.clone());
+    task.run::<B>(device)
 }
 
 /// Runs `task` on the chosen backend and device, and waits for the device to finish.

@@ -31,7 +31,7 @@ macro_rules! backend_tests {
             $(#[test]
             fn $name() {
                 let device = burn::backend::wgpu::WgpuDevice::DefaultDevice;
-                let _idle = $crate::common::SyncOnDrop::<gan::backend::WgpuAutodiff>(
+                let _idle = gan::backend::SyncOnDrop::<gan::backend::WgpuAutodiff>(
                     device.clone(),
                 );
                 super::$name::<gan::backend::WgpuAutodiff>(&device);
@@ -61,22 +61,6 @@ macro_rules! flex_tests {
             })*
         }
     };
-}
-
-/// Waits, when dropped, until the device has finished every queued operation.
-///
-/// A wgpu test must not return while lavapipe (Mesa's software Vulkan driver) is still
-/// compiling or running a kernel: the process then exits, the exit handlers destroy the
-/// LLVM that lavapipe's queue thread is using, and the process aborts ("double free or
-/// corruption") after the test has passed. A test that leaves unread results behind (the
-/// last op of a test is often `.dims()` on a lazily fused tensor) hits this in most runs.
-pub struct SyncOnDrop<B: Backend>(pub B::Device);
-
-impl<B: Backend> Drop for SyncOnDrop<B> {
-    fn drop(&mut self) {
-        // A failed sync after a failed test would only hide that test's own message.
-        let _ = B::sync(&self.0);
-    }
 }
 
 /// The libtorch device for tests: `$GAN_TEST_TCH_DEVICE` (`cpu` or `cuda:N`), default cpu.

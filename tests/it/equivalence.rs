@@ -290,7 +290,7 @@ macro_rules! equivalence_tests {
             $(#[ignore = $why])?
             fn $name() {
                 let device: burn::tensor::Device<$backend> = $device;
-                let _idle = crate::common::SyncOnDrop::<$backend>(device.clone());
+                let _idle = gan::backend::SyncOnDrop::<$backend>(device.clone());
                 super::same_as_flex::<$backend>(super::Case::$case, &device);
             })*
         }
