@@ -444,6 +444,111 @@ fn invalid_configs_are_typed_errors<B: AutodiffBackend>(device: &B::Device) {
     );
 }
 
+/// `batch_norm_2d` is `BatchNorm::forward` on `[N, C, H, W]`: the same training output, the
+/// same gradients for the input, gamma and beta, the same running averages after the update,
+/// and the same inference output, within 1e-5 (relative to the largest magnitude).
+fn batch_norm_2d_matches_batch_norm<B: AutodiffBackend>(device: &B::Device) {
+    use burn::module::{AutodiffModule, Param};
+    use burn::nn::BatchNormConfig;
+    use burn::tensor::Distribution;
+    use gan::models::batch_norm_2d;
+
+    let values = |t: Tensor<B::InnerBackend, 1>| -> Vec<f32> { t.into_data().to_vec().unwrap() };
+    let close = |what: &str, ours: Vec<f32>, theirs: Vec<f32>| {
+        assert_eq!(ours.len(), theirs.len(), "{what}");
+        let scale = theirs.iter().fold(1f32, |m, v| m.max(v.abs()));
+        let worst = ours
+            .iter()
+            .zip(&theirs)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(
+            worst <= 1e-5 * scale,
+            "{what}: off by {worst} (scale {scale})"
+        );
+    };
+    let (n, c, h, w) = (4, 3, 5, 6);
+    let mut rng = rng_from_seed(11);
+    let host = |len: usize, rng: &mut rand_pcg::Pcg64, mean: f32| -> Vec<f32> {
+        use rand_distr::{Distribution as _, Normal};
+        let normal = Normal::new(mean, 1.5).unwrap();
+        (0..len).map(|_| normal.sample(rng)).collect()
+    };
+    let x_host = host(n * c * h * w, &mut rng, 0.7);
+    let (gamma, beta) = (host(c, &mut rng, 1.0), host(c, &mut rng, 0.0));
+    let make = || {
+        let mut bn = BatchNormConfig::new(c).with_momentum(0.3).init::<B>(device);
+        bn.gamma = Param::from_tensor(Tensor::from_data(
+            TensorData::new(gamma.clone(), [c]),
+            device,
+        ));
+        bn.beta = Param::from_tensor(Tensor::from_data(
+            TensorData::new(beta.clone(), [c]),
+            device,
+        ));
+        bn
+    };
+    let x = || {
+        Tensor::<B, 4>::from_data(TensorData::new(x_host.clone(), [n, c, h, w]), device)
+            .require_grad()
+    };
+    // The weights of the output in the loss, so that every gradient is non-trivial.
+    let weights = Tensor::<B, 4>::random([n, c, h, w], Distribution::Default, device);
+
+    let (theirs_bn, ours_bn) = (make(), make());
+    let (x_theirs, x_ours) = (x(), x());
+    let theirs = theirs_bn.forward(x_theirs.clone());
+    let ours = batch_norm_2d(&ours_bn, x_ours.clone());
+    let flat = |t: Tensor<B, 4>| -> Vec<f32> { t.into_data().to_vec().unwrap() };
+    close("training output", flat(ours.clone()), flat(theirs.clone()));
+    let g_theirs = (theirs * weights.clone()).sum().backward();
+    let g_ours = (ours * weights).sum().backward();
+    let grad = |t: &Tensor<B, 4>, g: &<B as AutodiffBackend>::Gradients| -> Vec<f32> {
+        t.grad(g).unwrap().into_data().to_vec().unwrap()
+    };
+    close(
+        "input gradient",
+        grad(&x_ours, &g_ours),
+        grad(&x_theirs, &g_theirs),
+    );
+    for (what, ours, theirs) in [
+        ("gamma gradient", &ours_bn.gamma, &theirs_bn.gamma),
+        ("beta gradient", &ours_bn.beta, &theirs_bn.beta),
+    ] {
+        close(
+            what,
+            values(ours.val().grad(&g_ours).unwrap()),
+            values(theirs.val().grad(&g_theirs).unwrap()),
+        );
+    }
+    let running = |bn: &burn::nn::BatchNorm<B>| {
+        (
+            values(bn.running_mean.value_sync().inner()),
+            values(bn.running_var.value_sync().inner()),
+        )
+    };
+    let ((om, ov), (tm, tv)) = (running(&ours_bn), running(&theirs_bn));
+    assert!(
+        tm.iter().any(|&m| m.abs() > 0.1),
+        "the running mean moved: {tm:?}"
+    );
+    close("running mean", om, tm);
+    close("running variance", ov, tv);
+
+    // Inference: the running averages.
+    let (ours_bn, theirs_bn) = (ours_bn.valid(), theirs_bn.valid());
+    let x = Tensor::<B::InnerBackend, 4>::from_data(
+        TensorData::new(x_host.clone(), [n, c, h, w]),
+        device,
+    );
+    let inner = |t: Tensor<B::InnerBackend, 4>| -> Vec<f32> { t.into_data().to_vec().unwrap() };
+    close(
+        "inference output",
+        inner(batch_norm_2d(&ours_bn, x.clone())),
+        inner(theirs_bn.forward(x)),
+    );
+}
+
 backend_tests!(
     invalid_configs_are_typed_errors,
     mlp_shapes_ranges_and_counts,
@@ -451,5 +556,6 @@ backend_tests!(
     conditional_dcgan,
     spectral_norm_converges,
     forward_matches_flex,
-    interpolation
+    interpolation,
+    batch_norm_2d_matches_batch_norm
 );

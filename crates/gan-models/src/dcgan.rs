@@ -2,6 +2,7 @@
 //! conditioning, a projection discriminator (Miyato & Koyama 2018), an auxiliary classifier
 //! (ACGAN, Odena et al. 2017) and spectral normalisation.
 
+use crate::norm::batch_norm_2d;
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
@@ -216,13 +217,13 @@ impl<B: Backend> DcganGenerator<B> {
             let flat = self.norms[0].forward(x.reshape([batch, c * h * w]));
             relu(flat).reshape([batch, c, h, w])
         } else {
-            relu(self.norms[0].forward(x))
+            relu(batch_norm_2d(&self.norms[0], x))
         };
         let last = self.blocks.len() - 1;
         for (i, block) in self.blocks.iter().enumerate() {
             x = block.forward(x); // side doubles
             if i < last {
-                x = relu(self.norms[i + 1].forward(x));
+                x = relu(batch_norm_2d(&self.norms[i + 1], x));
             }
         }
         x.tanh()
@@ -477,7 +478,7 @@ impl<B: Backend> DcganDiscriminator<B> {
         for (i, conv) in self.convs.iter().enumerate() {
             x = conv.forward(x); // side halves
             if i > 0 && !self.norms.is_empty() {
-                x = self.norms[i - 1].forward(x);
+                x = batch_norm_2d(&self.norms[i - 1], x);
             }
             x = leaky_relu(x, self.leaky_slope);
         }

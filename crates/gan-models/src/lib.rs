@@ -15,6 +15,7 @@ mod dcgan;
 mod error;
 mod mlp;
 mod noise;
+mod norm;
 mod spectral;
 mod traits;
 
@@ -29,5 +30,6 @@ pub use mlp::{
     OutputActivation,
 };
 pub use noise::{GanRng, Prior, lerp, rng_from_seed, slerp};
+pub use norm::batch_norm_2d;
 pub use spectral::{SnConv2d, SnLinear, SpectralNorm};
 pub use traits::{Discriminator, Generator, summary, trainable_params};
