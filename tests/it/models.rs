@@ -549,6 +549,45 @@ fn batch_norm_2d_matches_batch_norm<B: AutodiffBackend>(device: &B::Device) {
     );
 }
 
+/// A maxout layer keeps, per unit, the largest of its `pieces` affine maps (units are
+/// contiguous blocks of `pieces` outputs of its linear map); with one piece it is that affine
+/// map. Checked against the same products on the host, within 1e-5.
+fn maxout_keeps_the_largest_piece<B: AutodiffBackend>(device: &B::Device) {
+    use gan::models::Maxout;
+
+    let (batch, d_in, units) = (5, 3, 4);
+    let x = noise::<B>(batch, d_in, device);
+    let xs: Vec<f32> = x.clone().into_data().to_vec().unwrap();
+    for pieces in [1, 3] {
+        B::seed(device, 7);
+        let layer = Maxout::<B>::new(d_in, units, pieces, device);
+        // Visiting order: the weight [d_in, units * pieces], then the bias [units * pieces].
+        let params = common::param_values(&layer);
+        let outs = units * pieces;
+        assert_eq!(params.len(), d_in * outs + outs);
+        let (w, b) = params.split_at(d_in * outs);
+        let got: Vec<f32> = layer.forward(x.clone()).into_data().to_vec().unwrap();
+        assert_eq!(got.len(), batch * units, "pieces = {pieces}");
+        for i in 0..batch {
+            for u in 0..units {
+                let expected = (0..pieces)
+                    .map(|p| {
+                        let o = u * pieces + p;
+                        b[o] + (0..d_in)
+                            .map(|k| xs[i * d_in + k] * w[k * outs + o])
+                            .sum::<f32>()
+                    })
+                    .fold(f32::MIN, f32::max);
+                let got = got[i * units + u];
+                assert!(
+                    (got - expected).abs() <= 1e-5 * expected.abs().max(1.0),
+                    "pieces = {pieces}, sample {i}, unit {u}: {got} vs {expected}"
+                );
+            }
+        }
+    }
+}
+
 backend_tests!(
     invalid_configs_are_typed_errors,
     mlp_shapes_ranges_and_counts,
@@ -557,5 +596,6 @@ backend_tests!(
     spectral_norm_converges,
     forward_matches_flex,
     interpolation,
-    batch_norm_2d_matches_batch_norm
+    batch_norm_2d_matches_batch_norm,
+    maxout_keeps_the_largest_piece
 );

@@ -163,12 +163,19 @@ impl<B: Backend> Maxout<B> {
         }
     }
 
+    /// With one piece the layer is affine: the maximum over a single piece is that piece, so
+    /// it is returned as is (the same values and gradients, without a `max_dim`, whose
+    /// gather and scatter cost CPU backends as much as the matrix products of a small MLP).
+    ///
     /// # Shapes
     /// - `x`: `[batch, d_input]`
     /// - output: `[batch, units]`
     pub fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
         let [batch, _] = x.dims();
         let y = self.linear.forward(x); // [batch, units * pieces]
+        if self.pieces == 1 {
+            return y;
+        }
         let y: Tensor<B, 3> = y.reshape([batch, self.units, self.pieces]);
         y.max_dim(2).reshape([batch, self.units])
     }

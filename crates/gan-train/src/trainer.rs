@@ -434,9 +434,11 @@ where
                 (self.generator().generate(z, labels.clone()), labels)
             }
         };
-        let (fake_logits, fake_aux) = self
-            .discriminator()
-            .discriminate_with_aux(fake, labels.clone());
+        // The generator step differentiates through D but never updates it: a copy of D whose
+        // parameters are not tracked gives G the same gradient without computing D's weight
+        // gradients (the copy shares D's running statistics, which update as before).
+        let frozen = self.discriminator().clone().no_grad();
+        let (fake_logits, fake_aux) = frozen.discriminate_with_aux(fake, labels.clone());
         let mut g_loss = self.config.loss.generator(fake_logits);
         if let (Some(class_logits), Some(labels)) = (fake_aux, labels) {
             g_loss = g_loss + cross_entropy(class_logits, labels) * self.config.aux_weight;
