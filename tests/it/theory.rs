@@ -509,7 +509,7 @@ fn interrupted_save_keeps_previous_checkpoint<B: AutodiffBackend>(device: &B::De
 /// A fixed minibatch, the same at every call.
 struct FixedBatch(Vec<f32>);
 
-impl<B: AutodiffBackend> gan::data::BatchSource<B> for FixedBatch {
+impl<B: burn::tensor::backend::Backend> gan::data::BatchSource<B> for FixedBatch {
     fn sample_shape(&self) -> Vec<usize> {
         vec![1]
     }

@@ -10,6 +10,7 @@
 //! `[N, C, 1, 1]`, which Flex broadcasts over `H x W` with its vectorised per-row kernel. The
 //! other backends compute the same function (the tests compare it with `BatchNorm::forward`).
 
+use burn::module::RunningState;
 use burn::nn::BatchNorm;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
@@ -32,21 +33,18 @@ pub fn batch_norm_2d<B: Backend>(bn: &BatchNorm<B>, x: Tensor<B, 4>) -> Tensor<B
     let (mean, var) = if B::ad_enabled(&device) {
         let mean = channel_mean(x.clone());
         let var = channel_mean((x.clone() - per_row(mean.clone())).square());
-        let momentum = bn.momentum;
-        let running_mean = bn.running_mean.value_sync().to_device(&device);
-        let running_var = bn.running_var.value_sync().to_device(&device);
-        bn.running_mean.update(
-            running_mean
-                .mul_scalar(1.0 - momentum)
-                .add(mean.clone().detach().mul_scalar(momentum))
-                .detach(),
-        );
-        bn.running_var.update(
-            running_var
-                .mul_scalar(1.0 - momentum)
-                .add(var.clone().detach().mul_scalar(momentum))
-                .detach(),
-        );
+        // running <- (1 - momentum) * running + momentum * batch statistic, as Burn does.
+        let follow = |running: &RunningState<Tensor<B, 1>>, batch: &Tensor<B, 1>| {
+            let previous = running.value_sync().to_device(&device);
+            running.update(
+                previous
+                    .mul_scalar(1.0 - bn.momentum)
+                    .add(batch.clone().detach().mul_scalar(bn.momentum))
+                    .detach(),
+            );
+        };
+        follow(&bn.running_mean, &mean);
+        follow(&bn.running_var, &var);
         (mean, var)
     } else {
         (
