@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The project's test command (README, CI): installs what is missing (scripts/setup.sh), then
-# checks formatting, lints with every backend compiled in, builds the tests once with all four
-# backends (flex, ndarray, wgpu, tch), runs them with cargo-nextest, runs the doctests, and
+# checks formatting, builds every target once with all four backends (flex, ndarray, wgpu, tch)
+# while clippy lints our crates, runs the tests with cargo-nextest, runs the doctests, and
 # prints the 15 slowest tests with their seconds and the total.
 #
 #   scripts/test.sh           the full suite (what CI runs)
-#   scripts/test.sh --quick   the edit loop: Flex tests only, without the long statistical runs
-#                             and the quality runs of the defaults; no clippy, no doctests
+#   scripts/test.sh --quick   the edit loop: the same build and lints, then the Flex tests only,
+#                             without the long statistical runs and the quality runs of the
+#                             defaults; no doctests
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here/.."
@@ -16,7 +17,7 @@ for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
     -h | --help)
-      sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -64,20 +65,20 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 phase_done fmt
 
-if [ "$quick" -eq 1 ]; then
-  profile=quick
-else
-  profile=ci
-  step "cargo clippy --all-targets --all-features -D warnings"
-  cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
-  phase_done clippy
-fi
+# Clippy lints our crates while they are compiled for the tests: clippy-driver is the workspace's
+# compiler (what `cargo clippy` sets up, with `-D warnings`), so the dependencies are built once
+# instead of once more in check mode, and every target (lib, bins, tests, examples, benches)
+# is linted with all features. The quick loop builds the same way, so that both reuse one
+# build; the doctests below reuse it too, so the variables stay set for the rest of the script.
+export RUSTC_WORKSPACE_WRAPPER
+RUSTC_WORKSPACE_WRAPPER="$(rustc --print sysroot)/bin/clippy-driver"
+export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+if [ "$quick" -eq 1 ]; then profile=quick; else profile=ci; fi
 
-# The unit tests of every crate, the integration tests (tests/it) and the `gan` binary they
-# run; the examples were compiled by clippy above and are not built again.
-step "cargo nextest run --profile $profile (flex, ndarray, wgpu, tch)"
-cargo nextest run --workspace --all-features --lib --bins --tests --no-run
+step "build and lint every target (flex, ndarray, wgpu, tch; clippy -D warnings)"
+cargo test --workspace --all-features --lib --bins --tests --examples --benches --no-run
 phase_done build
+step "cargo nextest run --profile $profile"
 status=0
 cargo nextest run --workspace --all-features --lib --bins --tests --profile "$profile" || status=$?
 phase_done tests
