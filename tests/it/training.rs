@@ -264,9 +264,9 @@ fn checkpoint_error(result: gan::train::Result<()>) -> CheckpointError {
     }
 }
 
-/// A checkpoint for another architecture, a truncated weights file, a damaged optimizer state
-/// and a changed config are each a typed error naming the file (and the field); the trainer is
-/// left as it was.
+/// A checkpoint for another architecture, a truncated weights file, a damaged optimizer state,
+/// a changed config and another format version are each a typed error naming the file (and the
+/// field, or both versions); the trainer is left as it was.
 fn checkpoint_errors_are_clear<B: AutodiffBackend>(device: &B::Device) {
     let dir = tempfile::tempdir().unwrap();
     let mut data = ToySampler::new(Toy2d::ring8(), 3).unwrap();
@@ -351,6 +351,83 @@ fn checkpoint_errors_are_clear<B: AutodiffBackend>(device: &B::Device) {
         damaged("discriminator.safetensors", &missing),
         CheckpointError::Io { .. }
     ));
+
+    // Another format version, older or newer (whose fields this build may not know), and no
+    // version at all: refused before any field is parsed, naming both versions. Sampling
+    // (`load_generator`, `load_discriminator`) refuses the same checkpoints.
+    let current = gan::train::CHECKPOINT_FORMAT;
+    fn edit_state(path: &Path, edit: impl Fn(&mut serde_json::Map<String, serde_json::Value>)) {
+        let mut state: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        edit(state.as_object_mut().unwrap());
+        std::fs::write(path, serde_json::to_vec(&state).unwrap()).unwrap();
+    }
+    for found in [0, current + 1] {
+        let error = damaged("state.json", &|path| {
+            edit_state(path, |state| {
+                state.insert("format".into(), found.into());
+                if found > current {
+                    state.remove("rng");
+                    state.insert("players".into(), serde_json::json!(["g", "d"]));
+                }
+            })
+        });
+        let message = error.to_string();
+        match error {
+            CheckpointError::Format {
+                found: f, expected, ..
+            } => assert_eq!((f, expected), (found, current)),
+            other => panic!("format {found}: expected Format, got {other}"),
+        }
+        assert!(
+            message.contains(&format!("format version {found}"))
+                && message.contains(&format!("reads version {current}"))
+                && message.contains(if found > current { "newer" } else { "older" }),
+            "{message}"
+        );
+        let copy = dir.path().join("damaged-state.json");
+        let sampled = gan::train::load_generator(
+            ring_trainer::<B>(quick_config(), 16, device)
+                .generator()
+                .clone(),
+            &copy,
+            gan::train::GeneratorWeights::Inference,
+        );
+        assert!(
+            matches!(
+                sampled,
+                Err(TrainError::Checkpoint(CheckpointError::Format { .. }))
+            ),
+            "{:?}",
+            sampled.err()
+        );
+        let judged = gan::train::load_discriminator(
+            ring_trainer::<B>(quick_config(), 16, device)
+                .discriminator()
+                .clone(),
+            &copy,
+        );
+        assert!(
+            matches!(
+                judged,
+                Err(TrainError::Checkpoint(CheckpointError::Format { .. }))
+            ),
+            "{:?}",
+            judged.err()
+        );
+        std::fs::remove_dir_all(&copy).unwrap();
+    }
+    let unversioned = |path: &Path| {
+        edit_state(path, |state| {
+            state.remove("format");
+        })
+    };
+    match damaged("state.json", &unversioned) {
+        CheckpointError::Corrupt { reason, .. } => {
+            assert!(reason.contains("format version"), "{reason}")
+        }
+        other => panic!("expected Corrupt, got {other}"),
+    }
 }
 
 /// The weights files are standard safetensors: an 8-byte little-endian header length, a JSON

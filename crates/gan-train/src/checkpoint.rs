@@ -7,8 +7,12 @@
 //!   with the `safetensors` package;
 //! - `generator_optim.mpk`, `discriminator_optim.mpk`: both optimizers' state (moments, step
 //!   counts) in Burn's named MessagePack record format at full precision;
-//! - `state.json`: iteration, the noise RNG, the data source's position, the training config
-//!   and the parameter identities that key the optimizer state.
+//! - `state.json`: the format version ([`CHECKPOINT_FORMAT`]), iteration, the noise RNG, the
+//!   data source's position, the training config and the parameter identities that key the
+//!   optimizer state.
+//!
+//! Loading (to resume, sample or evaluate) reads the format version first: a checkpoint of
+//! another version, older or newer, is [`CheckpointError::Format`], which names both.
 //!
 //! Saving is atomic: the files are written and flushed to disk inside a hidden temporary
 //! directory, which is then renamed into place, and only then does the `latest` pointer file
@@ -34,7 +38,10 @@ use crate::error::{CheckpointError, Result as TrainResult};
 use crate::optim::GanOptimizer;
 use crate::trainer::{TrainConfig, Trainer};
 
-const FORMAT: u32 = 1;
+/// The checkpoint format version this build reads and writes (`format` in `state.json`).
+/// Raise it whenever the file set or the state's fields change incompatibly: a checkpoint of
+/// another version is then refused with [`CheckpointError::Format`], naming both versions.
+pub const CHECKPOINT_FORMAT: u64 = 1;
 const LATEST: &str = "latest";
 const STATE: &str = "state.json";
 const GENERATOR: &str = "generator.safetensors";
@@ -46,7 +53,7 @@ const D_OPTIM: &str = "discriminator_optim.mpk";
 /// Contents of `state.json`.
 #[derive(Serialize, Deserialize)]
 struct CheckpointState {
-    format: u32,
+    format: u64,
     iteration: usize,
     rng: GanRng,
     data: Option<String>,
@@ -91,6 +98,47 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> CkResult<()> {
         sync_dir(parent)?;
     }
     Ok(())
+}
+
+/// Reads `state.json` of the checkpoint directory `dir`. Its format version is checked before
+/// anything else, so that a checkpoint of another version is [`CheckpointError::Format`]
+/// (naming both versions) rather than a parse error about some field.
+fn read_state(dir: &Path) -> CkResult<CheckpointState> {
+    let path = dir.join(STATE);
+    if !path.is_file() {
+        return Err(CheckpointError::NotFound(dir.to_path_buf()));
+    }
+    let bytes = fs::read(&path).map_err(io_err("cannot read", &path))?;
+    let corrupt = |reason: String| CheckpointError::Corrupt {
+        path: path.clone(),
+        reason,
+    };
+    // The version alone first (the other fields are skipped unparsed: the RNG's 128-bit
+    // integers would not survive a detour through `serde_json::Value`).
+    #[derive(Deserialize)]
+    struct Version {
+        format: Option<serde_json::Value>,
+    }
+    let version: Version = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+    let found = version
+        .format
+        .as_ref()
+        .and_then(serde_json::Value::as_u64)
+        .ok_or_else(|| corrupt("no format version (a whole number `format`)".into()))?;
+    if found != CHECKPOINT_FORMAT {
+        return Err(CheckpointError::Format {
+            path,
+            found,
+            expected: CHECKPOINT_FORMAT,
+            advice: if found > CHECKPOINT_FORMAT {
+                "it was written by a newer gan; resume or sample it with that version"
+            } else {
+                "it was written by an older gan; resume or sample it with that version, or \
+                 start a new run"
+            },
+        });
+    }
+    serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))
 }
 
 /// The directory name of the checkpoint taken after `iteration` iterations.
@@ -177,9 +225,7 @@ pub fn load_generator<B: Backend, M: Module<B>>(
     dir: &Path,
     which: GeneratorWeights,
 ) -> TrainResult<(M, bool)> {
-    if !dir.join(STATE).is_file() {
-        return Err(CheckpointError::NotFound(dir.to_path_buf()).into());
-    }
+    read_state(dir)?;
     let ema = dir.join(EMA);
     let use_ema = match which {
         GeneratorWeights::Trained => false,
@@ -193,9 +239,7 @@ pub fn load_generator<B: Backend, M: Module<B>>(
 /// Loads the discriminator's weights from the checkpoint directory `dir` into `module`, which
 /// must have the checkpoint's architecture (on any backend, autodiff or not).
 pub fn load_discriminator<B: Backend, M: Module<B>>(module: M, dir: &Path) -> TrainResult<M> {
-    if !dir.join(STATE).is_file() {
-        return Err(CheckpointError::NotFound(dir.to_path_buf()).into());
-    }
+    read_state(dir)?;
     Ok(load_weights(module, &dir.join(DISCRIMINATOR))?)
 }
 
@@ -367,7 +411,7 @@ where
         let generator = self.generator();
         let discriminator = self.discriminator();
         let state = CheckpointState {
-            format: FORMAT,
+            format: CHECKPOINT_FORMAT,
             iteration: self.iteration,
             rng: self.rng.clone(),
             data: data.state(),
@@ -418,22 +462,7 @@ where
         dir: &Path,
     ) -> TrainResult<()> {
         let state_path = dir.join(STATE);
-        if !state_path.is_file() {
-            return Err(CheckpointError::NotFound(dir.to_path_buf()).into());
-        }
-        let bytes = fs::read(&state_path).map_err(io_err("cannot read", &state_path))?;
-        let state: CheckpointState =
-            serde_json::from_slice(&bytes).map_err(|e| CheckpointError::Corrupt {
-                path: state_path.clone(),
-                reason: e.to_string(),
-            })?;
-        if state.format != FORMAT {
-            return Err(CheckpointError::Corrupt {
-                path: state_path,
-                reason: format!("format {} (this version reads {FORMAT})", state.format),
-            }
-            .into());
-        }
+        let state = read_state(dir)?;
         // Compare the typed configs (re-serialised), so that float fields stored as f32 compare
         // by value rather than by their decimal text.
         let saved_config: TrainConfig =

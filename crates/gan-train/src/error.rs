@@ -24,6 +24,22 @@ pub enum CheckpointError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A checkpoint written in a format version this build does not read: by an older or a
+    /// newer version of gan.
+    #[error(
+        "checkpoint {path} is in format version {found}, but this build of gan reads version \
+         {expected} only: {advice}"
+    )]
+    Format {
+        /// The checkpoint's state file.
+        path: PathBuf,
+        /// The format version written in it.
+        found: u64,
+        /// The format version this build reads and writes.
+        expected: u64,
+        /// What to do about it.
+        advice: &'static str,
+    },
     /// The weights in a checkpoint do not fit the model being restored.
     #[error("checkpoint file {path} was saved from a different architecture: {details}")]
     Architecture {

@@ -17,7 +17,8 @@ pub mod run;
 mod trainer;
 
 pub use checkpoint::{
-    GeneratorWeights, latest_checkpoint, load_discriminator, load_generator, prune_checkpoints,
+    CHECKPOINT_FORMAT, GeneratorWeights, latest_checkpoint, load_discriminator, load_generator,
+    prune_checkpoints,
 };
 pub use ema::ema_update;
 pub use error::{CheckpointError, Result, TrainError};
