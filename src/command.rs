@@ -246,9 +246,13 @@ impl Observer for TrainingBar {
     }
 
     fn on_metrics(&mut self, m: &Metrics) {
+        let v = |key| m.get(key).unwrap_or(f32::NAN);
         self.0.set_message(format!(
             "D {:.3} G {:.3} D(x) {:.2} D(G(z)) {:.2}",
-            m.d_loss, m.g_loss, m.d_real, m.d_fake
+            v("d_loss"),
+            v("g_loss"),
+            v("d_real"),
+            v("d_fake")
         ));
     }
 

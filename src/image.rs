@@ -14,8 +14,9 @@ use gan_models::{
     DiscriminatorConditioning, Generator, MlpDiscriminatorConfig, MlpGeneratorConfig,
     OutputActivation, Prior,
 };
+use gan_run::SampleView;
 use gan_train::{
-    Metrics, Observer, OptimizerConfig, RunConfig, RunDir, SampleView, TrainConfig, Trainer, fit,
+    Metrics, Observer, OptimizerConfig, RunConfig, RunDir, TrainConfig, Trainer,
 };
 
 use crate::error::{GanError, Result as GanResult};
@@ -418,7 +419,7 @@ impl ImageJob<'_, '_> {
             PixelRange::ZeroToOne => (0.0, 1.0),
         };
         let view = SampleView::Images { shape, low, high };
-        let summary = fit(
+        let summary = gan_run::train(
             &mut trainer,
             &mut data,
             &RunDir::new(self.dir),

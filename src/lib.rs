@@ -4,7 +4,9 @@
 //! backends:
 //!
 //! - [`models`] (`gan-models`): generators and discriminators, generic over Burn's `Backend`;
-//! - [`train`] (`gan-train`): Algorithm 1 of Goodfellow et al. (2014) and the loss family;
+//! - [`train`] (`gan-train`): the algorithm trait and its one training loop; Algorithm 1 of
+//!   Goodfellow et al. (2014) and the loss family;
+//! - [`run`] (`gan-run`): a run's pictures (previews, loss curve) around the loop;
 //! - [`data`] (`gan-data`): datasets;
 //! - [`viz`] (`gan-viz`): PNG plots;
 //! - [`backend`]: one type alias per backend compiled in (`flex`, `ndarray`, `wgpu`, `tch`
@@ -44,5 +46,6 @@ pub use error::{GanError, Result};
 pub use gan_data as data;
 pub use gan_eval as metrics;
 pub use gan_models as models;
+pub use gan_run as run;
 pub use gan_train as train;
 pub use gan_viz as viz;

@@ -11,7 +11,7 @@ use gan::eval::{EvalData, EvalRequest, Metric};
 use gan::image::{ImageNetworks, ImageRunConfig, ModelKind};
 use gan::sample::{RunSpec, SampleRequest};
 use gan::toy::ToyRunConfig;
-use gan::train::{GeneratorWeights, TrainConfig};
+use gan::train::{GeneratorWeights, LossPreset, TrainConfig};
 use gan::{GanError, Result};
 
 /// Generative adversarial networks on Burn.
@@ -446,35 +446,16 @@ enum LossArg {
     Hinge,
 }
 
-impl LossArg {
-    fn apply(self, training: &mut TrainConfig) {
-        use gan::train::{AdamParams, GanLoss, GradientPenalty, OptimizerConfig, RmsPropParams};
-        training.weight_clip = None;
-        training.penalty = None;
-        training.loss = match self {
-            LossArg::Minimax => GanLoss::Minimax,
-            LossArg::NonSaturating => GanLoss::NonSaturating,
-            LossArg::LeastSquares => GanLoss::LeastSquares,
-            LossArg::Hinge => GanLoss::Hinge,
-            LossArg::Wgan => {
-                training.weight_clip = Some(0.01);
-                training.g_optimizer = OptimizerConfig::RmsProp(RmsPropParams::new());
-                training.d_optimizer = OptimizerConfig::RmsProp(RmsPropParams::new());
-                training.g_lr = 5e-5;
-                training.d_lr = 5e-5;
-                training.k = 5;
-                GanLoss::Wasserstein
-            }
-            LossArg::WganGp => {
-                training.penalty = Some(GradientPenalty::wgan_gp());
-                let adam =
-                    OptimizerConfig::Adam(AdamParams::new().with_beta_1(0.0).with_beta_2(0.9));
-                training.g_optimizer = adam.clone();
-                training.d_optimizer = adam;
-                training.k = 5;
-                GanLoss::Wasserstein
-            }
-        };
+impl From<LossArg> for LossPreset {
+    fn from(loss: LossArg) -> Self {
+        match loss {
+            LossArg::Minimax => LossPreset::Minimax,
+            LossArg::NonSaturating => LossPreset::NonSaturating,
+            LossArg::LeastSquares => LossPreset::LeastSquares,
+            LossArg::Hinge => LossPreset::Hinge,
+            LossArg::Wgan => LossPreset::Wgan,
+            LossArg::WganGp => LossPreset::WganGp,
+        }
     }
 }
 
@@ -596,16 +577,18 @@ fn resolve(args: &TrainArgs, resume_dir: Option<&Path>) -> Result<RunSpec> {
             }
         }
     }
+    let preset = args.loss.map(LossPreset::from);
     // The gradient penalty is per sample; batch norm would mix the samples of a batch
     // (Gulrajani et al. 2017, section 4).
-    if let (Some(LossArg::WganGp), RunSpec::Images(c)) = (args.loss, &mut spec)
+    if let (Some(preset), RunSpec::Images(c)) = (preset, &mut spec)
+        && preset.forbids_batch_norm()
         && let ImageNetworks::Dcgan(n) = &mut c.networks
     {
         n.discriminator.batch_norm = false;
     }
     let (training, run, seed) = parts(&mut spec);
-    if let Some(loss) = args.loss {
-        loss.apply(training);
+    if let Some(preset) = preset {
+        *training = training.clone().with_preset(preset);
     }
     if let Some(n) = args.checkpoint_every {
         run.checkpoint_every = n;
@@ -696,7 +679,7 @@ fn train(args: TrainArgs) -> Result<()> {
         Some(m) => println!(
             "trained {dataset_name} ({model}) on {backend} in {:.1} s{from}: loss D {:.4}, G {:.4}, \
              D(x) {:.3}, D(G(z)) {:.3}",
-            report.seconds, m.d_loss, m.g_loss, m.d_real, m.d_fake
+            report.seconds, m["d_loss"], m["g_loss"], m["d_real"], m["d_fake"]
         ),
         None => println!("{dataset_name}: nothing left to train{from}"),
     }

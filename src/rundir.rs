@@ -32,9 +32,7 @@ pub(crate) fn save_config<C: Config + PartialEq>(
             return Err(GanError::ResumeConfig { path: config_path });
         }
     }
-    let tmp = dir.join(format!(".config.json.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, burn::config::config_to_json(config))
-        .and_then(|()| std::fs::rename(&tmp, &config_path))
+    gan_data::write_atomic(&config_path, burn::config::config_to_json(config).as_bytes())
         .map_err(|source| GanError::Io {
             action: "cannot write",
             path: config_path,

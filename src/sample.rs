@@ -297,7 +297,7 @@ fn parse_npy(bytes: &[u8]) -> std::result::Result<(Vec<f32>, Vec<usize>), String
     Ok((values, shape))
 }
 
-/// Replaces `path` by a file with `bytes` (temporary file, then rename).
+/// Replaces `path` by a file with `bytes`, atomically ([`gan_data::write_atomic`]).
 pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     let io = |action, source| GanError::Io {
         action,
@@ -307,11 +307,7 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| io("cannot create the directory of", e))?;
     }
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| io("cannot write", e))
+    gan_data::write_atomic(path, bytes).map_err(|e| io("cannot write", e))
 }
 
 /// What to draw from a trained run.

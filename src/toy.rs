@@ -7,9 +7,9 @@ use burn::config::Config;
 use burn::tensor::backend::AutodiffBackend;
 use gan_data::{Toy2d, ToySampler};
 use gan_models::{Generator, MlpDiscriminatorConfig, MlpGeneratorConfig, OutputActivation, Prior};
+use gan_run::SampleView;
 use gan_train::{
-    GanLoss, Metrics, Observer, OptimizerConfig, RunConfig, RunDir, SampleView, TrainConfig,
-    Trainer, fit,
+    GanLoss, Metrics, Observer, OptimizerConfig, RunConfig, RunDir, TrainConfig, Trainer,
 };
 
 use crate::error::Result as GanResult;
@@ -139,7 +139,7 @@ pub fn run_toy<B: AutodiffBackend>(
         range: config.dataset.extent(),
         reference,
     };
-    let summary = fit(
+    let summary = gan_run::train(
         &mut trainer,
         &mut data,
         &RunDir::new(dir),

@@ -101,8 +101,11 @@ fn toy_run_writes_run_directory<B: AutodiffBackend>(device: &B::Device) {
     let report = run_toy::<B>(&config, dir.path(), device, false, &mut []).unwrap();
     let last = report.last.expect("a final metrics line");
     assert_eq!(last.step, 10);
-    assert!(last.d_loss.is_finite() && last.g_loss.is_finite());
-    assert!(last.g_grad_norm > 0.0 && last.d_grad_norm > 0.0, "{last:?}");
+    assert!(last["d_loss"].is_finite() && last["g_loss"].is_finite());
+    assert!(
+        last["g_grad_norm"] > 0.0 && last["d_grad_norm"] > 0.0,
+        "{last:?}"
+    );
     assert_eq!(report.samples.len(), 200);
     for png in [
         "samples.png",

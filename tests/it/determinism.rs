@@ -10,7 +10,7 @@ use burn::tensor::backend::AutodiffBackend;
 use gan::data::{Toy2d, ToySampler};
 use gan::image::{ImageRunConfig, run_images};
 use gan::models::{DcganGeneratorConfig, MlpDiscriminatorConfig, MlpGeneratorConfig, Prior};
-use gan::train::{RunConfig, RunDir, SampleView, TrainConfig, Trainer, fit};
+use gan::train::{RunConfig, RunDir, TrainConfig, Trainer, fit};
 
 static BACKEND_RNG: Mutex<()> = Mutex::new(());
 
@@ -72,7 +72,6 @@ fn resume_with_dropout<B: AutodiffBackend>(device: &B::Device) {
             &mut data,
             &RunDir::new(dir),
             &run,
-            &SampleView::None,
             resume,
             &mut [],
         )

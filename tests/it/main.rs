@@ -16,6 +16,7 @@
 #[macro_use]
 mod common;
 
+mod algorithm;
 mod backend_choice;
 mod backends;
 mod cli;

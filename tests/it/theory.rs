@@ -26,7 +26,7 @@ use gan::models::{
 use gan::toy::ToyRunConfig;
 use gan::train::{
     AdamParams, GanLoss, GradientPenalty, Observer, OptimizerConfig, RmsPropParams, RunConfig,
-    RunDir, SampleView, TrainConfig, Trainer, fit, latest_checkpoint,
+    RunDir, TrainConfig, Trainer, fit, latest_checkpoint,
 };
 
 use crate::common::{
@@ -375,7 +375,6 @@ fn resume_equals_uninterrupted<B: AutodiffBackend>(device: &B::Device) {
         &mut data,
         &straight_run,
         &run_config(20),
-        &SampleView::None,
         false,
         &mut [],
     )
@@ -393,7 +392,6 @@ fn resume_equals_uninterrupted<B: AutodiffBackend>(device: &B::Device) {
             &mut data,
             &resumed_run,
             &run_config(20),
-            &SampleView::None,
             false,
             &mut [&mut KillAt(21)],
         )
@@ -408,7 +406,6 @@ fn resume_equals_uninterrupted<B: AutodiffBackend>(device: &B::Device) {
         &mut data,
         &resumed_run,
         &run_config(20),
-        &SampleView::None,
         true,
         &mut [],
     )
@@ -423,7 +420,7 @@ fn resume_equals_uninterrupted<B: AutodiffBackend>(device: &B::Device) {
     assert_eq!(steps(&a_metrics), steps(&b_metrics));
     let losses = |m: &[gan::train::Metrics]| {
         m.iter()
-            .flat_map(|m| [m.d_loss, m.g_loss])
+            .flat_map(|m| [m["d_loss"], m["g_loss"]])
             .collect::<Vec<_>>()
     };
     if is_bitwise_backend::<B>() {
@@ -461,7 +458,6 @@ fn interrupted_save_keeps_previous_checkpoint<B: AutodiffBackend>(device: &B::De
         &mut data,
         &run,
         &run_config(10),
-        &SampleView::None,
         false,
         &mut [],
     )
@@ -490,7 +486,6 @@ fn interrupted_save_keeps_previous_checkpoint<B: AutodiffBackend>(device: &B::De
         &mut data,
         &run,
         &run_config(10),
-        &SampleView::None,
         true,
         &mut [],
     )

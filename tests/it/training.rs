@@ -17,7 +17,7 @@ use gan::models::{
 };
 use gan::toy::ToyRunConfig;
 use gan::train::{
-    CheckpointError, GanLoss, GradientPenalty, Metrics, Observer, RunConfig, RunDir, SampleView,
+    CheckpointError, GanLoss, GradientPenalty, Metrics, Observer, RunConfig, RunDir,
     TrainConfig, TrainError, Trainer, ema_update, fit, gradient_penalty,
 };
 use rand::{RngExt, SeedableRng};
@@ -507,7 +507,6 @@ fn divergence_keeps_last_good_checkpoint<B: AutodiffBackend>(device: &B::Device)
         &mut data,
         &run,
         &runcfg,
-        &SampleView::None,
         false,
         &mut [],
     )
@@ -547,7 +546,10 @@ struct Counter {
     start: Option<(usize, usize)>,
     iterations: Vec<usize>,
     metrics: Vec<Metrics>,
+    /// Where the preview pictures must already be (drawn by the writer before this observer).
+    run: Option<RunDir>,
     samples: usize,
+    last_previews: usize,
     checkpoints: Vec<usize>,
     finished: usize,
 }
@@ -562,9 +564,19 @@ impl Observer for Counter {
     fn on_metrics(&mut self, metrics: &Metrics) {
         self.metrics.push(metrics.clone());
     }
-    fn on_samples(&mut self, _: usize, path: &Path) {
-        assert!(path.is_file());
-        self.samples += 1;
+    fn wants_previews(&self) -> bool {
+        true
+    }
+    fn on_preview(&mut self, preview: &gan::train::Preview) -> gan::train::Result<()> {
+        assert_eq!(preview.values.len(), preview.count * 2);
+        if preview.last {
+            self.last_previews += 1;
+        } else {
+            let run = self.run.as_ref().expect("the run directory");
+            assert!(run.samples_at(preview.iteration).is_file());
+            self.samples += 1;
+        }
+        Ok(())
     }
     fn on_checkpoint(&mut self, iteration: usize, path: &Path) {
         assert!(path.join("state.json").is_file());
@@ -588,12 +600,15 @@ fn observers_see_the_run<B: AutodiffBackend>(device: &B::Device) {
         .with_sample_every(6)
         .with_checkpoint_every(6)
         .with_samples(16);
-    let view = SampleView::Scatter {
+    let view = gan::run::SampleView::Scatter {
         range: (-3.0, 3.0),
         reference: vec![0.0; 8],
     };
-    let mut counter = Counter::default();
-    fit(
+    let mut counter = Counter {
+        run: Some(run.clone()),
+        ..Counter::default()
+    };
+    gan::run::train(
         &mut trainer,
         &mut data,
         &run,
@@ -631,14 +646,15 @@ fn observers_see_the_run<B: AutodiffBackend>(device: &B::Device) {
         [4, 8, 12]
     );
     for m in &counter.metrics {
-        assert!(m.d_loss.is_finite() && m.g_loss.is_finite(), "{m:?}");
+        assert!(m["d_loss"].is_finite() && m["g_loss"].is_finite(), "{m:?}");
         assert!(
-            (0.0..=1.0).contains(&m.d_real) && (0.0..=1.0).contains(&m.d_fake),
+            (0.0..=1.0).contains(&m["d_real"]) && (0.0..=1.0).contains(&m["d_fake"]),
             "{m:?}"
         );
-        assert!(m.g_grad_norm > 0.0 && m.d_grad_norm > 0.0, "{m:?}");
+        assert!(m["g_grad_norm"] > 0.0 && m["d_grad_norm"] > 0.0, "{m:?}");
     }
     assert_eq!(counter.samples, 2);
+    assert_eq!(counter.last_previews, 1);
     assert_eq!(counter.checkpoints, [6, 12]);
     assert_eq!(counter.finished, 1);
     for png in ["samples/step-00000006.png", "samples.png", "loss_curve.png"] {

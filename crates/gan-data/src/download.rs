@@ -189,7 +189,7 @@ impl Downloader {
         {
             return Err(broken(received, &"the server closed the connection early"));
         }
-        Ok(hex(&hasher.finalize()))
+        Ok(format!("{:x}", hasher.finalize()))
     }
 }
 
@@ -207,14 +207,10 @@ pub fn sha256_file(path: &Path) -> Result<String> {
         }
         hasher.update(&buf[..n]);
     }
-    Ok(hex(&hasher.finalize()))
+    Ok(format!("{:x}", hasher.finalize()))
 }
 
 /// The lower-case hex SHA-256 digest of bytes.
 pub fn sha256_bytes(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    format!("{:x}", Sha256::digest(bytes))
 }

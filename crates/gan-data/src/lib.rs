@@ -16,6 +16,7 @@
 //! MNIST, Fashion-MNIST and CIFAR-10 download on request into [`cache_dir`] and are verified
 //! by SHA-256 ([`download`]). Every error names the file and what was wrong ([`DataError`]).
 
+mod atomic;
 pub mod cifar;
 mod dataset;
 pub mod download;
@@ -27,6 +28,7 @@ mod mnist;
 mod source;
 pub mod toy;
 
+pub use atomic::write_atomic;
 pub use cifar::{CIFAR10_CLASSES, load_cifar10, load_cifar10_dir};
 pub use dataset::{DatasetSource, ImageDataset};
 pub use download::{DATA_DIR_ENV, Downloader, RemoteFile, cache_dir};

@@ -338,10 +338,7 @@ pub fn cache_paths(
 }
 
 pub(crate) fn hex_sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    format!("{:x}", Sha256::digest(bytes))
 }
 
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> EvalResult<()> {
@@ -355,9 +352,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> EvalResult<()> {
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent).map_err(io("cannot create the directory of"))?;
     }
-    let tmp = path.with_extension("partial");
-    fs::write(&tmp, bytes).map_err(io("cannot write"))?;
-    fs::rename(&tmp, path).map_err(io("cannot move into place"))
+    gan_data::write_atomic(path, bytes).map_err(io("cannot write"))
 }
 
 /// Saves a trained classifier and its card (weights first, each file atomically).

@@ -1,25 +1,29 @@
-//! Checkpoints: everything needed to continue a run exactly where it stopped.
+//! Checkpoints: everything needed to continue a run exactly where it stopped, for any
+//! [`Algorithm`].
 //!
 //! A checkpoint is a directory `step-NNNNNNNN/` under a checkpoint root holding
 //!
-//! - `generator.safetensors`, `discriminator.safetensors` and, with a moving average,
-//!   `generator_ema.safetensors`: the weights (and running statistics), readable from Python
-//!   with the `safetensors` package;
-//! - `generator_optim.mpk`, `discriminator_optim.mpk`: both optimizers' state (moments, step
-//!   counts) in Burn's named MessagePack record format at full precision;
-//! - `state.json`: the format version ([`CHECKPOINT_FORMAT`]), iteration, the noise RNG, the
-//!   data source's position, the training config and the parameter identities that key the
-//!   optimizer state.
+//! - `NAME.safetensors` for every player and extra module of the algorithm (the classic
+//!   algorithm writes `generator`, `discriminator` and, with a moving average,
+//!   `generator_ema`): the weights and running statistics, readable from Python with the
+//!   `safetensors` package;
+//! - `NAME_optim.mpk` for every player: its optimizer's state (moments, step counts) in Burn's
+//!   named MessagePack record format at full precision;
+//! - `state.json`: the format version ([`CHECKPOINT_FORMAT`]), the algorithm's name, the
+//!   iteration, the data source's position, every player's parameter identities (they key the
+//!   optimizer state) and the algorithm's own state (its RNG, its config, ...).
 //!
-//! Loading (to resume, sample or evaluate) reads the format version first: a checkpoint of
-//! another version, older or newer, is [`CheckpointError::Format`], which names both.
+//! Loading (to resume, sample or evaluate) reads the format version first: a checkpoint of a
+//! version this build does not read, older or newer, is [`CheckpointError::Format`], which
+//! names both. Version 1 (one generator and one discriminator, before algorithms had players)
+//! is still read.
 //!
 //! Saving is atomic: the files are written and flushed to disk inside a hidden temporary
 //! directory, which is then renamed into place, and only then does the `latest` pointer file
 //! (itself replaced by a rename) move to it. A crash at any moment leaves the previous
 //! checkpoint complete and `latest` pointing at a complete checkpoint.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -31,35 +35,47 @@ use burn::store::{ModuleSnapshot, SafetensorsStore};
 use burn::tensor::Tensor;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use gan_data::BatchSource;
-use gan_models::{Discriminator, GanRng, Generator};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::algorithm::{Algorithm, Player};
 use crate::error::{CheckpointError, Result as TrainResult};
 use crate::optim::GanOptimizer;
-use crate::trainer::{TrainConfig, Trainer};
 
-/// The checkpoint format version this build reads and writes (`format` in `state.json`).
-/// Raise it whenever the file set or the state's fields change incompatibly: a checkpoint of
-/// another version is then refused with [`CheckpointError::Format`], naming both versions.
-pub const CHECKPOINT_FORMAT: u64 = 1;
+/// The checkpoint format version this build writes (`format` in `state.json`). Raise it
+/// whenever the file set or the state's fields change incompatibly: a checkpoint of a version
+/// this build does not read is then refused with [`CheckpointError::Format`], naming both.
+pub const CHECKPOINT_FORMAT: u64 = 2;
+/// The oldest format version this build still reads.
+pub const OLDEST_CHECKPOINT_FORMAT: u64 = 1;
 const LATEST: &str = "latest";
 const STATE: &str = "state.json";
-const GENERATOR: &str = "generator.safetensors";
-const DISCRIMINATOR: &str = "discriminator.safetensors";
-const EMA: &str = "generator_ema.safetensors";
-const G_OPTIM: &str = "generator_optim.mpk";
-const D_OPTIM: &str = "discriminator_optim.mpk";
+const EMA: &str = "generator_ema";
+const GENERATOR: &str = "generator";
+const DISCRIMINATOR: &str = "discriminator";
 
-/// Contents of `state.json`.
+/// The generic fields of `state.json` (the algorithm's own state is read separately, straight
+/// from the bytes, so that its 128-bit RNG integers never pass through `serde_json::Value`).
 #[derive(Serialize, Deserialize)]
-struct CheckpointState {
+struct Header {
     format: u64,
+    /// Absent in version 1, which only the classic algorithm wrote.
+    #[serde(default = "classic_name")]
+    algorithm: String,
     iteration: usize,
-    rng: GanRng,
     data: Option<String>,
-    generator_params: Vec<u64>,
-    discriminator_params: Vec<u64>,
-    config: serde_json::Value,
+    /// Parameter identities per player (version 2).
+    #[serde(default)]
+    players: BTreeMap<String, Vec<u64>>,
+    /// Version 1's parameter identities.
+    #[serde(default, skip_serializing)]
+    generator_params: Option<Vec<u64>>,
+    #[serde(default, skip_serializing)]
+    discriminator_params: Option<Vec<u64>>,
+}
+
+fn classic_name() -> String {
+    crate::classic::CLASSIC.to_string()
 }
 
 type CkResult<T> = std::result::Result<T, CheckpointError>;
@@ -88,22 +104,16 @@ fn sync_dir(path: &Path) -> CkResult<()> {
         .map_err(io_err("cannot flush directory", path))
 }
 
-/// Replaces `path` by a file with `bytes`, atomically.
+/// Replaces `path` by a file holding `bytes`, atomically (see [`gan_data::write_atomic`]).
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> CkResult<()> {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    write_synced(&tmp, bytes)?;
-    fs::rename(&tmp, path).map_err(io_err("cannot move into place", path))?;
-    if let Some(parent) = path.parent() {
-        sync_dir(parent)?;
-    }
-    Ok(())
+    gan_data::write_atomic(path, bytes).map_err(io_err("cannot write", path))
 }
 
-/// Reads `state.json` of the checkpoint directory `dir`. Its format version is checked before
-/// anything else, so that a checkpoint of another version is [`CheckpointError::Format`]
-/// (naming both versions) rather than a parse error about some field.
-fn read_state(dir: &Path) -> CkResult<CheckpointState> {
+/// Reads and checks the format version of `state.json` in the checkpoint directory `dir`,
+/// before anything else, so that a checkpoint of another version is
+/// [`CheckpointError::Format`] (naming both versions) rather than a parse error about some
+/// field. Returns the file's bytes and its generic fields.
+fn read_state(dir: &Path) -> CkResult<(Vec<u8>, Header)> {
     let path = dir.join(STATE);
     if !path.is_file() {
         return Err(CheckpointError::NotFound(dir.to_path_buf()));
@@ -113,8 +123,7 @@ fn read_state(dir: &Path) -> CkResult<CheckpointState> {
         path: path.clone(),
         reason,
     };
-    // The version alone first (the other fields are skipped unparsed: the RNG's 128-bit
-    // integers would not survive a detour through `serde_json::Value`).
+    // The version alone first (the other fields are skipped unparsed).
     #[derive(Deserialize)]
     struct Version {
         format: Option<serde_json::Value>,
@@ -125,7 +134,7 @@ fn read_state(dir: &Path) -> CkResult<CheckpointState> {
         .as_ref()
         .and_then(serde_json::Value::as_u64)
         .ok_or_else(|| corrupt("no format version (a whole number `format`)".into()))?;
-    if found != CHECKPOINT_FORMAT {
+    if !(OLDEST_CHECKPOINT_FORMAT..=CHECKPOINT_FORMAT).contains(&found) {
         return Err(CheckpointError::Format {
             path,
             found,
@@ -138,7 +147,8 @@ fn read_state(dir: &Path) -> CkResult<CheckpointState> {
             },
         });
     }
-    serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))
+    let header: Header = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+    Ok((bytes, header))
 }
 
 /// The directory name of the checkpoint taken after `iteration` iterations.
@@ -226,13 +236,17 @@ pub fn load_generator<B: Backend, M: Module<B>>(
     which: GeneratorWeights,
 ) -> TrainResult<(M, bool)> {
     read_state(dir)?;
-    let ema = dir.join(EMA);
+    let ema = dir.join(format!("{EMA}.safetensors"));
     let use_ema = match which {
         GeneratorWeights::Trained => false,
         GeneratorWeights::Inference => ema.is_file(),
         GeneratorWeights::Ema => true,
     };
-    let path = if use_ema { ema } else { dir.join(GENERATOR) };
+    let path = if use_ema {
+        ema
+    } else {
+        dir.join(format!("{GENERATOR}.safetensors"))
+    };
     Ok((load_weights(module, &path)?, use_ema))
 }
 
@@ -240,7 +254,10 @@ pub fn load_generator<B: Backend, M: Module<B>>(
 /// must have the checkpoint's architecture (on any backend, autodiff or not).
 pub fn load_discriminator<B: Backend, M: Module<B>>(module: M, dir: &Path) -> TrainResult<M> {
     read_state(dir)?;
-    Ok(load_weights(module, &dir.join(DISCRIMINATOR))?)
+    Ok(load_weights(
+        module,
+        &dir.join(format!("{DISCRIMINATOR}.safetensors")),
+    )?)
 }
 
 impl<M: AutodiffModule<B>, B: AutodiffBackend> GanOptimizer<M, B> {
@@ -386,156 +403,302 @@ pub fn prune_checkpoints(root: &Path, keep: usize) -> CkResult<()> {
     Ok(())
 }
 
-impl<B, G, D> Trainer<B, G, D>
-where
-    B: AutodiffBackend,
-    G: Generator<B> + AutodiffModule<B>,
-    D: Discriminator<B> + AutodiffModule<B>,
-{
-    /// Writes a checkpoint of the trainer and the data source's position under `root`
-    /// (atomically, see the [module documentation](self)) and points `root/latest` at it.
-    /// Returns the checkpoint's directory.
-    pub fn save_checkpoint<S: BatchSource<B> + ?Sized>(
-        &self,
-        data: &S,
-        root: &Path,
-    ) -> TrainResult<PathBuf> {
-        fs::create_dir_all(root).map_err(io_err("cannot create", root))?;
-        let name = checkpoint_name(self.iteration);
-        let tmp = root.join(format!(".tmp-{name}-{}", std::process::id()));
-        if tmp.exists() {
-            fs::remove_dir_all(&tmp).map_err(io_err("cannot remove", &tmp))?;
-        }
-        fs::create_dir(&tmp).map_err(io_err("cannot create", &tmp))?;
 
-        let generator = self.generator();
-        let discriminator = self.discriminator();
-        let state = CheckpointState {
-            format: CHECKPOINT_FORMAT,
-            iteration: self.iteration,
-            rng: self.rng.clone(),
-            data: data.state(),
-            generator_params: param_ids(generator),
-            discriminator_params: param_ids(discriminator),
-            config: serde_json::to_value(&self.config).expect("configs serialise to JSON"),
-        };
-        let mut files = vec![
-            (GENERATOR, weights_bytes(generator, &tmp.join(GENERATOR))?),
-            (
-                DISCRIMINATOR,
-                weights_bytes(discriminator, &tmp.join(DISCRIMINATOR))?,
-            ),
-            (G_OPTIM, self.g_optim.record_bytes(&tmp.join(G_OPTIM))?),
-            (D_OPTIM, self.d_optim.record_bytes(&tmp.join(D_OPTIM))?),
-        ];
-        if let Some(ema) = &self.ema {
-            files.push((EMA, weights_bytes(ema, &tmp.join(EMA))?));
-        }
-        files.push((
-            STATE,
-            serde_json::to_vec_pretty(&state).expect("checkpoint state serialises to JSON"),
-        ));
-        for (file, bytes) in &files {
-            write_synced(&tmp.join(file), bytes)?;
-        }
-        sync_dir(&tmp)?;
+/// The `state.json` bytes of a checkpoint: the generic header with the algorithm's own state
+/// (already serialised) as its last field, `state`.
+fn state_bytes(header: &Header, state: Option<&str>) -> Vec<u8> {
+    let mut text = serde_json::to_string_pretty(header).expect("checkpoint headers serialise");
+    if let Some(state) = state {
+        let closing = text.rfind('}').expect("a JSON object ends with a brace");
+        text.truncate(closing);
+        text.push_str(",\n  \"state\": ");
+        text.push_str(state);
+        text.push_str("\n}");
+    }
+    text.into_bytes()
+}
 
-        let dir = root.join(&name);
-        if dir.exists() {
-            // Re-saving the same iteration (after a resume): retire the old copy first.
-            let stale = root.join(format!(".tmp-stale-{name}-{}", std::process::id()));
-            fs::rename(&dir, &stale).map_err(io_err("cannot move aside", &dir))?;
-            fs::remove_dir_all(&stale).map_err(io_err("cannot remove", &stale))?;
+/// What an [`Algorithm`] writes into a checkpoint: see [`Algorithm::save`].
+pub struct CheckpointWriter {
+    dir: PathBuf,
+    files: Vec<(String, Vec<u8>)>,
+    players: BTreeMap<String, Vec<u64>>,
+    state: Option<String>,
+}
+
+impl CheckpointWriter {
+    fn new(dir: PathBuf) -> Self {
+        Self {
+            dir,
+            files: Vec::new(),
+            players: BTreeMap::new(),
+            state: None,
         }
-        fs::rename(&tmp, &dir).map_err(io_err("cannot move into place", &dir))?;
-        sync_dir(root)?;
-        write_atomic(&root.join(LATEST), name.as_bytes())?;
-        Ok(dir)
     }
 
-    /// Restores the trainer and the data source from the checkpoint directory `dir` (a
-    /// `step-*` directory, see [`latest_checkpoint`]). The models must have the checkpoint's
-    /// architecture and the training config must match the saved one except for `iterations`.
-    pub fn load_checkpoint<S: BatchSource<B> + ?Sized>(
+    fn add_file(&mut self, name: String, bytes: Vec<u8>) -> CkResult<()> {
+        if self.files.iter().any(|(n, _)| *n == name) {
+            return Err(CheckpointError::Corrupt {
+                path: self.dir.join(&name),
+                reason: "written twice: two players or modules share a name".into(),
+            });
+        }
+        self.files.push((name, bytes));
+        Ok(())
+    }
+
+    /// Writes a module's weights as `NAME.safetensors` (an extra module such as a moving
+    /// average, without an optimizer).
+    pub fn module<B: Backend, M: Module<B>>(&mut self, name: &str, module: &M) -> TrainResult<()> {
+        let file = format!("{name}.safetensors");
+        let bytes = weights_bytes(module, &self.dir.join(&file))?;
+        Ok(self.add_file(file, bytes)?)
+    }
+
+    /// Writes a player: its weights, its optimizer's state and its parameter identities.
+    pub fn player<B: AutodiffBackend, M: AutodiffModule<B>>(
         &mut self,
-        data: &mut S,
-        dir: &Path,
+        player: &Player<B, M>,
     ) -> TrainResult<()> {
-        let state_path = dir.join(STATE);
-        let state = read_state(dir)?;
-        // Compare the typed configs (re-serialised), so that float fields stored as f32 compare
-        // by value rather than by their decimal text.
-        let saved_config: TrainConfig =
-            serde_json::from_value(state.config.clone()).map_err(|e| CheckpointError::Corrupt {
-                path: state_path.clone(),
-                reason: format!("config: {e}"),
-            })?;
-        let mut current = serde_json::to_value(&self.config).expect("configs serialise");
-        let mut saved = serde_json::to_value(&saved_config).expect("configs serialise");
-        for value in [&mut current, &mut saved] {
+        let name = player.name();
+        self.module(name, player.module())?;
+        let file = format!("{name}_optim.mpk");
+        let bytes = player.optimizer().record_bytes(&self.dir.join(&file))?;
+        self.add_file(file, bytes)?;
+        self.players
+            .insert(name.to_string(), param_ids(player.module()));
+        Ok(())
+    }
+
+    /// Writes the algorithm's own state (`state` in `state.json`).
+    pub fn state<T: Serialize>(&mut self, state: &T) {
+        self.state = Some(
+            serde_json::to_string_pretty(state).expect("an algorithm's state serialises to JSON"),
+        );
+    }
+}
+
+/// A checkpoint being restored: see [`Algorithm::restore`].
+pub struct CheckpointReader {
+    dir: PathBuf,
+    bytes: Vec<u8>,
+    header: Header,
+}
+
+impl CheckpointReader {
+    /// Opens the checkpoint directory `dir` (a `step-*` directory, see [`latest_checkpoint`]),
+    /// checking its format version.
+    pub fn open(dir: &Path) -> TrainResult<Self> {
+        let (bytes, header) = read_state(dir)?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            bytes,
+            header,
+        })
+    }
+
+    /// The checkpoint's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The checkpoint's `state.json`.
+    pub fn state_path(&self) -> PathBuf {
+        self.dir.join(STATE)
+    }
+
+    /// The name of the algorithm that wrote it.
+    pub fn algorithm(&self) -> &str {
+        &self.header.algorithm
+    }
+
+    /// Iterations completed when it was written.
+    pub fn iteration(&self) -> usize {
+        self.header.iteration
+    }
+
+    /// Whether it holds weights under `name`.
+    pub fn has_module(&self, name: &str) -> bool {
+        self.dir.join(format!("{name}.safetensors")).is_file()
+    }
+
+    /// Loads the weights saved under `name` into `module`, which must have their
+    /// architecture.
+    pub fn module<B: Backend, M: Module<B>>(&self, name: &str, module: M) -> TrainResult<M> {
+        Ok(load_weights(
+            module,
+            &self.dir.join(format!("{name}.safetensors")),
+        )?)
+    }
+
+    /// Loads a player's weights and optimizer state into copies of its module and a fresh
+    /// optimizer (the player itself is untouched; see [`Player::restore`]).
+    pub fn player<B: AutodiffBackend, M: AutodiffModule<B>>(
+        &self,
+        player: &Player<B, M>,
+        device: &B::Device,
+    ) -> TrainResult<(M, GanOptimizer<M, B>)> {
+        let name = player.name();
+        let weights = format!("{name}.safetensors");
+        let module = load_weights(player.module().clone(), &self.dir.join(&weights))?;
+        let saved = self.saved_ids(name).ok_or_else(|| CheckpointError::Corrupt {
+            path: self.state_path(),
+            reason: format!("no parameter identities for the player `{name}`"),
+        })?;
+        let current = param_ids(&module);
+        if saved.len() != current.len() {
+            return Err(CheckpointError::Architecture {
+                path: self.dir.join(weights),
+                details: format!(
+                    "{} parameter tensors saved, the model has {}",
+                    saved.len(),
+                    current.len()
+                ),
+            }
+            .into());
+        }
+        let remap = saved
+            .iter()
+            .zip(&current)
+            .map(|(s, c)| (ParamId::from(*s), ParamId::from(*c)))
+            .collect::<HashMap<_, _>>();
+        let optimizer = player.optimizer_config().init().load_bytes(
+            &self.dir.join(format!("{name}_optim.mpk")),
+            &remap,
+            device,
+        )?;
+        Ok((module, optimizer))
+    }
+
+    fn saved_ids(&self, name: &str) -> Option<&Vec<u64>> {
+        match (self.header.format, name) {
+            (1, GENERATOR) => self.header.generator_params.as_ref(),
+            (1, DISCRIMINATOR) => self.header.discriminator_params.as_ref(),
+            _ => self.header.players.get(name),
+        }
+    }
+
+    /// The algorithm's own state (`state` in `state.json`; in version 1 its fields sat at the
+    /// top level).
+    pub fn state<T: DeserializeOwned>(&self) -> TrainResult<T> {
+        #[derive(Deserialize)]
+        struct Wrapped<T> {
+            state: T,
+        }
+        let parsed = if self.header.format == 1 {
+            serde_json::from_slice::<T>(&self.bytes)
+        } else {
+            serde_json::from_slice::<Wrapped<T>>(&self.bytes).map(|w| w.state)
+        };
+        parsed.map_err(|e| {
+            CheckpointError::Corrupt {
+                path: self.state_path(),
+                reason: format!("the algorithm's state: {e}"),
+            }
+            .into()
+        })
+    }
+
+    /// Compares a config saved in the algorithm's state with the current one, both as JSON,
+    /// ignoring the fields `ignore` (such as `iterations`, which a resumed run may raise):
+    /// the first field that differs is [`CheckpointError::ConfigMismatch`], naming it.
+    pub fn check_config<T: Serialize>(
+        &self,
+        saved: &T,
+        current: &T,
+        ignore: &[&str],
+    ) -> TrainResult<()> {
+        let mut values = [saved, current].map(|c| serde_json::to_value(c).expect("configs serialise"));
+        for value in &mut values {
             if let Some(object) = value.as_object_mut() {
-                object.remove("iterations");
+                for field in ignore {
+                    object.remove(*field);
+                }
             }
         }
-        if let Some((field, saved, current)) = first_difference(&saved, &current, "") {
+        if let Some((field, saved, current)) = first_difference(&values[0], &values[1], "") {
             return Err(CheckpointError::ConfigMismatch {
-                path: state_path,
+                path: self.state_path(),
                 field,
                 saved,
                 current,
             }
             .into());
         }
-
-        // Load into copies so that a failure leaves the trainer as it was.
-        let generator = load_weights(self.generator().clone(), &dir.join(GENERATOR))?;
-        let discriminator = load_weights(self.discriminator().clone(), &dir.join(DISCRIMINATOR))?;
-        let ema = match &self.ema {
-            Some(ema) => Some(load_weights(ema.clone(), &dir.join(EMA))?),
-            None => None,
-        };
-        let g_ids = param_ids(&generator);
-        let d_ids = param_ids(&discriminator);
-
-        let remap = |saved: &[u64], current: &[u64], file: &str| {
-            if saved.len() != current.len() {
-                return Err(CheckpointError::Architecture {
-                    path: dir.join(file),
-                    details: format!(
-                        "{} parameter tensors saved, the model has {}",
-                        saved.len(),
-                        current.len()
-                    ),
-                });
-            }
-            Ok(saved
-                .iter()
-                .zip(current)
-                .map(|(s, c)| (ParamId::from(*s), ParamId::from(*c)))
-                .collect::<HashMap<_, _>>())
-        };
-        let g_map = remap(&state.generator_params, &g_ids, GENERATOR)?;
-        let d_map = remap(&state.discriminator_params, &d_ids, DISCRIMINATOR)?;
-        let g_optim =
-            self.config
-                .g_optimizer
-                .init()
-                .load_bytes(&dir.join(G_OPTIM), &g_map, &self.device)?;
-        let d_optim =
-            self.config
-                .d_optimizer
-                .init()
-                .load_bytes(&dir.join(D_OPTIM), &d_map, &self.device)?;
-        if let Some(data_state) = &state.data {
-            data.restore_state(data_state)?;
-        }
-        self.generator = Some(generator);
-        self.discriminator = Some(discriminator);
-        self.ema = ema;
-        self.g_optim = g_optim;
-        self.d_optim = d_optim;
-        self.rng = state.rng;
-        self.iteration = state.iteration;
         Ok(())
     }
+}
+
+/// Writes a checkpoint of `algorithm` and the data source's position under `root` (atomically,
+/// see the [module documentation](self)) and points `root/latest` at it. Returns the
+/// checkpoint's directory.
+pub fn save_checkpoint<B, A, S>(algorithm: &A, data: &S, root: &Path) -> TrainResult<PathBuf>
+where
+    B: AutodiffBackend,
+    A: Algorithm<B>,
+    S: BatchSource<B> + ?Sized,
+{
+    fs::create_dir_all(root).map_err(io_err("cannot create", root))?;
+    let name = checkpoint_name(algorithm.iteration());
+    let tmp = root.join(format!(".tmp-{name}-{}", std::process::id()));
+    if tmp.exists() {
+        fs::remove_dir_all(&tmp).map_err(io_err("cannot remove", &tmp))?;
+    }
+    fs::create_dir(&tmp).map_err(io_err("cannot create", &tmp))?;
+
+    let mut writer = CheckpointWriter::new(tmp.clone());
+    algorithm.save(&mut writer)?;
+    let header = Header {
+        format: CHECKPOINT_FORMAT,
+        algorithm: algorithm.name().to_string(),
+        iteration: algorithm.iteration(),
+        data: data.state(),
+        players: std::mem::take(&mut writer.players),
+        generator_params: None,
+        discriminator_params: None,
+    };
+    let state = state_bytes(&header, writer.state.as_deref());
+    writer.add_file(STATE.to_string(), state)?;
+    for (file, bytes) in &writer.files {
+        write_synced(&tmp.join(file), bytes)?;
+    }
+    sync_dir(&tmp)?;
+
+    let dir = root.join(&name);
+    if dir.exists() {
+        // Re-saving the same iteration (after a resume): retire the old copy first.
+        let stale = root.join(format!(".tmp-stale-{name}-{}", std::process::id()));
+        fs::rename(&dir, &stale).map_err(io_err("cannot move aside", &dir))?;
+        fs::remove_dir_all(&stale).map_err(io_err("cannot remove", &stale))?;
+    }
+    fs::rename(&tmp, &dir).map_err(io_err("cannot move into place", &dir))?;
+    sync_dir(root)?;
+    write_atomic(&root.join(LATEST), name.as_bytes())?;
+    Ok(dir)
+}
+
+/// Restores `algorithm` and the data source from the checkpoint directory `dir` (a `step-*`
+/// directory, see [`latest_checkpoint`]). The algorithm must be the one that wrote it, built
+/// with the checkpoint's architecture and config (see [`Algorithm::restore`]); on an error it
+/// is left as it was.
+pub fn load_checkpoint<B, A, S>(algorithm: &mut A, data: &mut S, dir: &Path) -> TrainResult<()>
+where
+    B: AutodiffBackend,
+    A: Algorithm<B>,
+    S: BatchSource<B> + ?Sized,
+{
+    let reader = CheckpointReader::open(dir)?;
+    if reader.algorithm() != algorithm.name() {
+        return Err(CheckpointError::Algorithm {
+            path: reader.state_path(),
+            found: reader.algorithm().to_string(),
+            expected: algorithm.name(),
+        }
+        .into());
+    }
+    algorithm.restore(&reader)?;
+    if let Some(data_state) = &reader.header.data {
+        data.restore_state(data_state)?;
+    }
+    Ok(())
 }

@@ -28,7 +28,8 @@ pub enum CheckpointError {
     /// newer version of gan.
     #[error(
         "checkpoint {path} is in format version {found}, but this build of gan reads version \
-         {expected} only: {advice}"
+         {expected} (and older versions down to {oldest}) only: {advice}",
+        oldest = crate::checkpoint::OLDEST_CHECKPOINT_FORMAT
     )]
     Format {
         /// The checkpoint's state file.
@@ -61,6 +62,16 @@ pub enum CheckpointError {
         saved: String,
         /// The current value.
         current: String,
+    },
+    /// The checkpoint was written by another training algorithm.
+    #[error("checkpoint {path} was written by the `{found}` algorithm, not by `{expected}`")]
+    Algorithm {
+        /// The checkpoint's state file.
+        path: PathBuf,
+        /// The algorithm named in it.
+        found: String,
+        /// The algorithm restoring it.
+        expected: &'static str,
     },
     /// No complete checkpoint exists in a directory.
     #[error("no checkpoint found in {0}")]
@@ -114,9 +125,9 @@ pub enum TrainError {
     /// The data source failed.
     #[error(transparent)]
     Data(#[from] gan_data::DataError),
-    /// Writing a picture of the run failed.
+    /// An observer of the run failed (e.g. writing a preview picture).
     #[error(transparent)]
-    Viz(#[from] gan_viz::VizError),
+    Observer(Box<dyn std::error::Error + Send + Sync>),
     /// A new run was started in a directory that already holds a checkpoint.
     #[error(
         "{} already holds a checkpoint of an earlier run: resume it or choose another run directory",

@@ -4,26 +4,37 @@
 //! - [`GanLoss`]: minimax, non-saturating, least squares, Wasserstein and hinge losses, all
 //!   computed from discriminator logits in numerically stable forms.
 //! - [`OptimizerConfig`]: SGD with momentum, Adam and RMSProp, one per network.
-//! - [`Trainer`]: `k` discriminator steps then one generator step per iteration, for any
-//!   models implementing `gan_models::{Generator, Discriminator}`.
+//! - [`Algorithm`]: what every GAN algorithm provides — its [`Player`]s (a module, its
+//!   optimizer and learning-rate schedule), its step, its checkpointable state and named
+//!   scalar logs — and [`fit`], the one loop that drives any of them (cadence, progress,
+//!   divergence checks, checkpoints, resume, previews for observers).
+//! - [`Trainer`]: the classic algorithm, `k` discriminator steps then one generator step per
+//!   iteration, for any models implementing `gan_models::{Generator, Discriminator}`.
+//!
+//! A new GAN algorithm is one new file: a type that implements [`Algorithm`].
 
+pub mod algorithm;
 pub mod checkpoint;
+mod classic;
 mod ema;
 mod error;
 mod loss;
 mod optim;
 pub mod penalty;
 pub mod run;
-mod trainer;
 
+pub use algorithm::{Algorithm, LogEntry, LrSchedule, Player, StepLog};
 pub use checkpoint::{
-    CHECKPOINT_FORMAT, GeneratorWeights, latest_checkpoint, load_discriminator, load_generator,
-    prune_checkpoints,
+    CHECKPOINT_FORMAT, CheckpointReader, CheckpointWriter, GeneratorWeights,
+    OLDEST_CHECKPOINT_FORMAT, latest_checkpoint, load_checkpoint, load_discriminator,
+    load_generator, prune_checkpoints, save_checkpoint,
+};
+pub use classic::{
+    CLASSIC, HostLosses, LossPreset, StepLosses, TrainConfig, Trainer, cross_entropy,
 };
 pub use ema::ema_update;
 pub use error::{CheckpointError, Result, TrainError};
 pub use loss::{GanLoss, softplus};
 pub use optim::{AdamParams, GanOptimizer, OptimizerConfig, RmsPropParams, SgdParams};
 pub use penalty::{GradientPenalty, PenaltyTerms, gradient_penalty, input_gradient};
-pub use run::{Metrics, Observer, RunConfig, RunDir, RunSummary, SampleView, fit};
-pub use trainer::{HostLosses, StepLosses, TrainConfig, Trainer, cross_entropy};
+pub use run::{Metrics, Observer, Preview, RunConfig, RunDir, RunSummary, fit};

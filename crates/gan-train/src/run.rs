@@ -1,17 +1,17 @@
-//! A training run on disk: the loop around [`Trainer`] that logs, draws, checkpoints, resumes
-//! and stops cleanly on divergence.
+//! A training run on disk: the loop around any [`Algorithm`] that logs, checkpoints, resumes,
+//! stops cleanly on divergence and hands previews to its observers.
 //!
 //! A run directory holds
 //!
-//! - `metrics.jsonl`: one JSON object per logged iteration ([`Metrics`]);
-//! - `samples/step-NNNNNNNN.png`: samples from a fixed batch of noise every `sample_every`
-//!   iterations (an image grid, or a scatter plot over the data for 2-D samples), and
-//!   `samples.png` at the end;
-//! - `loss_curve.png`: the losses against the iteration, drawn at the end;
+//! - `metrics.jsonl`: one JSON object per logged iteration ([`Metrics`]: the step, the
+//!   algorithm's named scalars, timings);
 //! - `checkpoints/`: see [`crate::checkpoint`].
 //!
-//! The caller writes its own `config.json` next to these (it knows the full config: models,
-//! data and training).
+//! Pictures are drawn by observers: [`fit`] hands them samples from the algorithm's fixed
+//! preview inputs every `sample_every` iterations and at the end ([`Observer::on_preview`]),
+//! and [`RunDir`] names where they go (`samples/step-NNNNNNNN.png`, `samples.png`,
+//! `loss_curve.png`). The caller writes its own `config.json` next to these (it knows the full
+//! config: models, data and training).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
@@ -19,17 +19,18 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::config::Config;
-use burn::module::AutodiffModule;
+use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::{Int, Tensor};
 use gan_data::BatchSource;
-use gan_models::{Discriminator, Generator};
-use gan_viz::{ImageGrid, LinePlot, Rgb, ScatterPlot};
-use serde::{Deserialize, Serialize};
+use serde::de::{MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::checkpoint::{latest_checkpoint, prune_checkpoints, write_atomic};
+use crate::algorithm::Algorithm;
+use crate::checkpoint::{
+    latest_checkpoint, load_checkpoint, prune_checkpoints, save_checkpoint, write_atomic,
+};
 use crate::error::{Result as TrainResult, TrainError};
-use crate::trainer::Trainer;
 
 /// How often a run logs, draws and checkpoints.
 #[derive(Config, Debug, PartialEq)]
@@ -74,56 +75,105 @@ impl RunConfig {
     }
 }
 
-/// How sample pictures are drawn.
-#[derive(Debug, Clone)]
-pub enum SampleView {
-    /// A scatter plot of 2-D samples over reference points from the data.
-    Scatter {
-        /// Data range shown on both axes.
-        range: (f64, f64),
-        /// Real points drawn underneath, flat `[x0, y0, x1, y1, ...]`.
-        reference: Vec<f32>,
-    },
-    /// An image grid; generator outputs in `[low, high]` are mapped to black..white.
-    Images {
-        /// Shape of one image, `[channels, height, width]`.
-        shape: [usize; 3],
-        /// Output value drawn black.
-        low: f32,
-        /// Output value drawn white.
-        high: f32,
-    },
-    /// No pictures.
-    None,
-}
-
-/// One line of `metrics.jsonl`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One line of `metrics.jsonl`: the step, the algorithm's named scalars in the order it
+/// logged them (the classic algorithm's: `d_loss`, `g_loss`, `d_real`, `d_fake`, `penalty`,
+/// `aux`, `g_grad_norm`, `d_grad_norm`), and timings.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Metrics {
     /// Iterations completed.
     pub step: usize,
-    /// Discriminator objective (with penalty and auxiliary loss).
-    pub d_loss: f32,
-    /// Generator objective.
-    pub g_loss: f32,
-    /// Mean `D(x)` on real data.
-    pub d_real: f32,
-    /// Mean `D(G(z))`.
-    pub d_fake: f32,
-    /// Gradient penalty value, when enabled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub penalty: Option<f32>,
-    /// Auxiliary classification loss, for ACGAN discriminators.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aux: Option<f32>,
-    /// L2 norm of the generator's parameter gradient.
-    pub g_grad_norm: f32,
-    /// L2 norm of the discriminator's parameter gradient (last discriminator step).
-    pub d_grad_norm: f32,
+    /// The named scalars.
+    pub values: Vec<(String, f32)>,
     /// Seconds since this process started training.
     pub wall_seconds: f64,
     /// Iterations per second over the last logging window.
     pub iterations_per_second: f64,
+}
+
+impl Metrics {
+    /// The scalar logged under `key`, if any.
+    pub fn get(&self, key: &str) -> Option<f32> {
+        self.values.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
+    }
+}
+
+impl std::ops::Index<&str> for Metrics {
+    type Output = f32;
+
+    /// The scalar logged under `key`; panics when there is none.
+    fn index(&self, key: &str) -> &f32 {
+        self.values
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+            .unwrap_or_else(|| panic!("no metric `{key}` in step {}", self.step))
+    }
+}
+
+const STEP: &str = "step";
+const WALL: &str = "wall_seconds";
+const RATE: &str = "iterations_per_second";
+
+impl Serialize for Metrics {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.values.len() + 3))?;
+        map.serialize_entry(STEP, &self.step)?;
+        for (key, value) in &self.values {
+            map.serialize_entry(key, value)?;
+        }
+        map.serialize_entry(WALL, &self.wall_seconds)?;
+        map.serialize_entry(RATE, &self.iterations_per_second)?;
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Metrics {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MetricsVisitor;
+        impl<'de> Visitor<'de> for MetricsVisitor {
+            type Value = Metrics;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object with `step` and named numbers")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Metrics, A::Error> {
+                let mut step = None;
+                let mut values = Vec::new();
+                let (mut wall, mut rate) = (0.0, 0.0);
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        STEP => step = Some(map.next_value()?),
+                        WALL => wall = map.next_value()?,
+                        RATE => rate = map.next_value()?,
+                        // A non-finite value is written as null.
+                        _ => {
+                            let value: Option<f32> = map.next_value()?;
+                            values.push((key, value.unwrap_or(f32::NAN)));
+                        }
+                    }
+                }
+                Ok(Metrics {
+                    step: step.ok_or_else(|| serde::de::Error::missing_field(STEP))?,
+                    values,
+                    wall_seconds: wall,
+                    iterations_per_second: rate,
+                })
+            }
+        }
+        deserializer.deserialize_map(MetricsVisitor)
+    }
+}
+
+/// Samples handed to observers for a preview picture (see [`Observer::on_preview`]).
+#[derive(Debug, Clone)]
+pub struct Preview {
+    /// Iterations completed.
+    pub iteration: usize,
+    /// Whether this is the run's final preview (`samples.png`).
+    pub last: bool,
+    /// Number of samples.
+    pub count: usize,
+    /// The samples, flat `[count, features]`.
+    pub values: Vec<f32>,
 }
 
 /// What a finished run reports.
@@ -156,9 +206,16 @@ pub trait Observer {
     fn on_metrics(&mut self, metrics: &Metrics) {
         let _ = metrics;
     }
-    /// A sample picture was written.
-    fn on_samples(&mut self, iteration: usize, path: &Path) {
-        let _ = (iteration, path);
+    /// Whether this observer wants previews: [`fit`] generates them only when one does.
+    fn wants_previews(&self) -> bool {
+        false
+    }
+    /// Samples from the algorithm's fixed preview inputs, every `sample_every` iterations and
+    /// at the end of the run (for an observer that [wants them](Observer::wants_previews)).
+    /// An error stops the run.
+    fn on_preview(&mut self, preview: &Preview) -> TrainResult<()> {
+        let _ = preview;
+        Ok(())
     }
     /// A checkpoint was written.
     fn on_checkpoint(&mut self, iteration: usize, path: &Path) {
@@ -194,6 +251,14 @@ impl RunDir {
     /// `samples/`.
     pub fn samples(&self) -> PathBuf {
         self.root.join("samples")
+    }
+    /// `samples.png`: the final preview.
+    pub fn final_samples(&self) -> PathBuf {
+        self.root.join("samples.png")
+    }
+    /// The preview picture of iteration `iteration`, under `samples/`.
+    pub fn samples_at(&self, iteration: usize) -> PathBuf {
+        self.samples().join(format!("step-{iteration:08}.png"))
     }
     /// `loss_curve.png`.
     pub fn loss_curve(&self) -> PathBuf {
@@ -249,122 +314,108 @@ fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Train
     }
 }
 
-/// Draws a sample picture from the trainer's inference generator.
-pub fn draw_samples<B, G, D>(
-    trainer: &Trainer<B, G, D>,
-    z: Tensor<B::InnerBackend, 2>,
-    labels: Option<Tensor<B::InnerBackend, 1, Int>>,
-    view: &SampleView,
-    path: &Path,
-) -> TrainResult<()>
-where
-    B: AutodiffBackend,
-    G: Generator<B> + AutodiffModule<B>,
-    D: Discriminator<B> + AutodiffModule<B>,
-    G::InnerModule: Generator<B::InnerBackend>,
-{
-    if matches!(view, SampleView::None) {
-        return Ok(());
-    }
-    let samples = trainer.generate(z, labels);
-    let n = samples.dims()[0];
-    let values = samples.into_data().iter::<f32>().collect::<Vec<_>>();
-    match view {
-        SampleView::Scatter { range, reference } => ScatterPlot::new(512, *range)
-            .with_series(reference.clone(), Rgb(120, 120, 120), 1.5, 0.5)
-            .with_series(values, Rgb(214, 39, 40), 2.0, 0.7)
-            .save_png(path)?,
-        SampleView::Images { shape, low, high } => {
-            let span = (high - low).max(f32::EPSILON);
-            let scaled: Vec<f32> = values.iter().map(|v| (v - low) / span).collect();
-            let columns = (n as f64).sqrt().ceil() as usize;
-            ImageGrid {
-                columns,
-                padding: 2,
-                scale: if shape[1] <= 32 { 2 } else { 1 },
-            }
-            .save_png(&scaled, [n, shape[0], shape[1], shape[2]], path)?
-        }
-        SampleView::None => {}
-    }
-    Ok(())
-}
-
-/// Draws `loss_curve.png` from the metrics.
-pub fn draw_loss_curve(metrics: &[Metrics], path: &Path) -> TrainResult<()> {
-    if metrics.is_empty() {
-        return Ok(());
-    }
-    let series = |f: fn(&Metrics) -> Option<f32>| -> Vec<(f64, f64)> {
-        metrics
-            .iter()
-            .filter_map(|m| f(m).map(|v| (m.step as f64, v as f64)))
-            .collect()
-    };
-    let mut plot = LinePlot::new(900, 420, "LOSSES")
-        .with_curve("D LOSS", series(|m| Some(m.d_loss)))
-        .with_curve("G LOSS", series(|m| Some(m.g_loss)));
-    let penalty = series(|m| m.penalty);
-    if !penalty.is_empty() {
-        plot = plot.with_curve("PENALTY", penalty);
-    }
-    let aux = series(|m| m.aux);
-    if !aux.is_empty() {
-        plot = plot.with_curve("AUX", aux);
-    }
-    plot.save_png(path)?;
-    Ok(())
-}
-
-/// Trains until `trainer.config().iterations`, writing the run directory `dir`.
+/// Trains `algorithm` until its configured iterations, writing the run directory `dir`.
 ///
 /// When the run directory already holds a checkpoint, pass `resume = true` to continue from
-/// it (the trainer and `data` must be built from the same config; see
-/// [`Trainer::load_checkpoint`]); metrics logged after that checkpoint are discarded, since
+/// it (the algorithm and `data` must be built from the same config; see
+/// [`crate::load_checkpoint`]); metrics logged after that checkpoint are discarded, since
 /// those iterations run again. With `resume = false` an existing checkpoint is an error, so
 /// that a run is never overwritten by accident.
 ///
-/// Losses are read back to the host only every `log_every` iterations (and before each
-/// checkpoint); all losses of the window are checked then, and a non-finite one stops the run
-/// with [`TrainError::Diverged`] naming the exact iteration. The last checkpoint written is
-/// always from before the divergence.
-pub fn fit<B, G, D, S>(
-    trainer: &mut Trainer<B, G, D>,
+/// Scalars are read back to the host only every `log_every` iterations (and before each
+/// checkpoint); all watched losses of the window are checked then, and a non-finite one stops
+/// the run with [`TrainError::Diverged`] naming the exact iteration. The last checkpoint
+/// written is always from before the divergence.
+pub fn fit<B, A, S>(
+    algorithm: &mut A,
     data: &mut S,
     dir: &RunDir,
     run: &RunConfig,
-    view: &SampleView,
     resume: bool,
     observers: &mut [&mut dyn Observer],
 ) -> TrainResult<RunSummary>
 where
     B: AutodiffBackend,
-    G: Generator<B> + AutodiffModule<B>,
-    D: Discriminator<B> + AutodiffModule<B>,
-    G::InnerModule: Generator<B::InnerBackend>,
+    A: Algorithm<B>,
     S: BatchSource<B> + ?Sized,
 {
-    let result = fit_inner(trainer, data, dir, run, view, resume, observers);
+    let result = fit_inner(algorithm, data, dir, run, resume, observers);
     for o in observers.iter_mut() {
         o.on_finish();
     }
     result
 }
 
-fn fit_inner<B, G, D, S>(
-    trainer: &mut Trainer<B, G, D>,
+/// Hands the algorithm's preview to the observers that want one.
+fn preview<B: AutodiffBackend, A: Algorithm<B>>(
+    algorithm: &A,
+    run: &RunConfig,
+    last: bool,
+    observers: &mut [&mut dyn Observer],
+) -> TrainResult<()> {
+    if !observers.iter().any(|o| o.wants_previews()) {
+        return Ok(());
+    }
+    let Some(samples) = algorithm.preview(run.samples, run.sample_seed) else {
+        return Ok(());
+    };
+    let preview = Preview {
+        iteration: algorithm.iteration(),
+        last,
+        count: samples.dims()[0],
+        values: samples.into_data().iter::<f32>().collect(),
+    };
+    for o in observers.iter_mut().filter(|o| o.wants_previews()) {
+        o.on_preview(&preview)?;
+    }
+    Ok(())
+}
+
+/// The watched losses of the iterations since the last check, still on the device.
+struct Window<B: burn::tensor::backend::Backend> {
+    first_step: usize,
+    names: Vec<&'static str>,
+    values: Vec<Tensor<B, 1>>,
+}
+
+impl<B: burn::tensor::backend::Backend> Window<B> {
+    /// Reads the window back and fails on the first non-finite loss, naming its iteration.
+    fn check(&mut self, next_first_step: usize) -> TrainResult<()> {
+        let first_step = std::mem::replace(&mut self.first_step, next_first_step);
+        if self.values.is_empty() || self.names.is_empty() {
+            self.values.clear();
+            return Ok(());
+        }
+        let values = Tensor::cat(std::mem::take(&mut self.values), 0)
+            .into_data()
+            .iter::<f32>()
+            .collect::<Vec<_>>();
+        for (i, losses) in values.chunks_exact(self.names.len()).enumerate() {
+            for (what, value) in self.names.iter().zip(losses) {
+                if !value.is_finite() {
+                    return Err(TrainError::Diverged {
+                        step: first_step + i + 1,
+                        what,
+                        value: *value,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn fit_inner<B, A, S>(
+    algorithm: &mut A,
     data: &mut S,
     dir: &RunDir,
     run: &RunConfig,
-    view: &SampleView,
     resume: bool,
     observers: &mut [&mut dyn Observer],
 ) -> TrainResult<RunSummary>
 where
     B: AutodiffBackend,
-    G: Generator<B> + AutodiffModule<B>,
-    D: Discriminator<B> + AutodiffModule<B>,
-    G::InnerModule: Generator<B::InnerBackend>,
+    A: Algorithm<B>,
     S: BatchSource<B> + ?Sized,
 {
     run.validate()?;
@@ -373,12 +424,12 @@ where
     }
     match (dir.latest_checkpoint(), resume) {
         (Some(checkpoint), true) => {
-            trainer.load_checkpoint(data, &checkpoint)?;
+            load_checkpoint(algorithm, data, &checkpoint)?;
             // Drop metrics of iterations after the checkpoint: they are about to run again.
             let kept: Vec<Metrics> = dir
                 .read_metrics()?
                 .into_iter()
-                .filter(|m| m.step <= trainer.iteration())
+                .filter(|m| m.step <= algorithm.iteration())
                 .collect();
             let mut text = String::new();
             for m in &kept {
@@ -401,93 +452,60 @@ where
         .open(&metrics_path)
         .map_err(io("cannot open", &metrics_path))?;
 
-    let total = trainer.config().iterations;
-    let started_at = trainer.iteration();
+    let total = algorithm.iterations();
+    let started_at = algorithm.iteration();
     for o in observers.iter_mut() {
         o.on_start(started_at, total);
     }
 
-    let device = trainer.device().clone();
-    let latent = trainer.generator().latent_dim();
-    let fixed_z =
-        trainer
-            .prior()
-            .fixed::<B::InnerBackend>(run.samples, latent, run.sample_seed, &device);
-    let fixed_labels = trainer.generator().num_classes().map(|classes| {
-        let labels: Vec<i64> = (0..run.samples).map(|i| (i % classes) as i64).collect();
-        Tensor::<B::InnerBackend, 1, Int>::from_ints(labels.as_slice(), &device)
-    });
-    let picture = |trainer: &Trainer<B, G, D>, path: &Path| {
-        draw_samples(trainer, fixed_z.clone(), fixed_labels.clone(), view, path)
-    };
-
     let start = Instant::now();
     let mut window_start = (start, started_at);
-    let mut window: Vec<Tensor<B::InnerBackend, 1>> = Vec::new();
-    let mut last = None;
-    let check = |window: &mut Vec<Tensor<B::InnerBackend, 1>>, first_step: usize| {
-        if window.is_empty() {
-            return Ok(());
-        }
-        let values = Tensor::cat(std::mem::take(window), 0)
-            .into_data()
-            .iter::<f32>()
-            .collect::<Vec<_>>();
-        for (i, pair) in values.chunks_exact(2).enumerate() {
-            for (loss, value) in [("discriminator loss", pair[0]), ("generator loss", pair[1])] {
-                if !value.is_finite() {
-                    return Err(TrainError::Diverged {
-                        step: first_step + i + 1,
-                        what: loss,
-                        value,
-                    });
-                }
-            }
-        }
-        Ok(())
+    let mut window = Window {
+        first_step: started_at,
+        names: Vec::new(),
+        values: Vec::new(),
     };
-
-    let mut window_first = started_at;
+    let mut last = None;
     for iteration in started_at + 1..=total {
         let log = iteration % run.log_every == 0 || iteration == total;
-        let losses = trainer.step_with(data, log)?;
-        window.push(Tensor::cat(
-            vec![losses.d_loss.clone(), losses.g_loss.clone()],
-            0,
-        ));
+        let scalars = algorithm.step(data, log)?;
+        if let Some((values, names)) = scalars.watched() {
+            if window.names != names {
+                // Which losses a step reports may change (e.g. a penalty that starts later):
+                // check what was collected under the old names first.
+                window.check(iteration - 1)?;
+                window.names = names;
+            }
+            window.values.push(values);
+        }
         for o in observers.iter_mut() {
             o.on_iteration(iteration);
         }
         let checkpoint = iteration == total
             || (run.checkpoint_every > 0 && iteration % run.checkpoint_every == 0);
         if log || checkpoint {
-            check(&mut window, window_first)?;
-            window_first = iteration;
+            window.check(iteration)?;
         }
         if log {
-            let host = losses.to_host();
-            if let Some((loss, value)) = host.non_finite() {
-                return Err(TrainError::Diverged {
-                    step: iteration,
-                    what: loss,
-                    value,
-                });
+            let host = scalars.to_host();
+            for (entry, (_, value)) in scalars.entries.iter().zip(&host) {
+                if let Some(what) = entry.watch
+                    && !value.is_finite()
+                {
+                    return Err(TrainError::Diverged {
+                        step: iteration,
+                        what,
+                        value: *value,
+                    });
+                }
             }
             let now = Instant::now();
             let rate = (iteration - window_start.1) as f64
                 / now.duration_since(window_start.0).as_secs_f64().max(1e-9);
             window_start = (now, iteration);
-            let [g_grad_norm, d_grad_norm] = host.grad_norms.unwrap_or([f32::NAN; 2]);
             let metrics = Metrics {
                 step: iteration,
-                d_loss: host.d_loss,
-                g_loss: host.g_loss,
-                d_real: host.d_real,
-                d_fake: host.d_fake,
-                penalty: host.penalty,
-                aux: host.aux,
-                g_grad_norm,
-                d_grad_norm,
+                values: host.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
                 wall_seconds: start.elapsed().as_secs_f64(),
                 iterations_per_second: rate,
             };
@@ -503,23 +521,19 @@ where
             last = Some(metrics);
         }
         if run.sample_every > 0 && iteration % run.sample_every == 0 {
-            let path = dir.samples().join(format!("step-{iteration:08}.png"));
-            picture(trainer, &path)?;
-            for o in observers.iter_mut() {
-                o.on_samples(iteration, &path);
-            }
+            preview(algorithm, run, false, observers)?;
         }
         if checkpoint {
             // Finite losses can still come with weights that the last update made non-finite:
             // never let such weights replace the last good checkpoint.
-            if !trainer.weights_finite() {
+            if !algorithm.weights_finite() {
                 return Err(TrainError::Diverged {
                     step: iteration,
                     what: "a weight after the update",
                     value: f32::NAN,
                 });
             }
-            let path = trainer.save_checkpoint(data, &dir.checkpoints())?;
+            let path = save_checkpoint(algorithm, data, &dir.checkpoints())?;
             prune_checkpoints(&dir.checkpoints(), run.keep_checkpoints)?;
             for o in observers.iter_mut() {
                 o.on_checkpoint(iteration, &path);
@@ -530,10 +544,9 @@ where
     let checkpoint = match dir.latest_checkpoint() {
         Some(path) => path,
         // Resumed at the final iteration: nothing ran, the checkpoint is the final one.
-        None => trainer.save_checkpoint(data, &dir.checkpoints())?,
+        None => save_checkpoint(algorithm, data, &dir.checkpoints())?,
     };
-    picture(trainer, &dir.root().join("samples.png"))?;
-    draw_loss_curve(&dir.read_metrics()?, &dir.loss_curve())?;
+    preview(algorithm, run, true, observers)?;
     Ok(RunSummary {
         dir: dir.root().to_path_buf(),
         started_at,

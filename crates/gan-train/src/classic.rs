@@ -1,3 +1,7 @@
+//! The classic algorithm: Algorithm 1 of Goodfellow et al. (2014) — `k` discriminator steps,
+//! then one generator step — with the loss family, weight clipping, gradient penalties,
+//! ACGAN's auxiliary classifier and an EMA generator.
+
 use burn::config::Config;
 use burn::module::ModuleVisitor;
 use burn::module::{AutodiffModule, ModuleMapper, Param};
@@ -9,11 +13,18 @@ use gan_data::{Batch, BatchSource};
 use gan_models::{Discriminator, GanRng, Generator, Prior, rng_from_seed};
 use rand::RngExt;
 
+use serde::{Deserialize, Serialize};
+
+use crate::algorithm::{Algorithm, LrSchedule, Player, StepLog};
+use crate::checkpoint::{CheckpointReader, CheckpointWriter};
 use crate::ema::ema_update;
 use crate::error::{Result as TrainResult, TrainError};
 use crate::loss::GanLoss;
-use crate::optim::{GanOptimizer, OptimizerConfig};
+use crate::optim::OptimizerConfig;
 use crate::penalty::{GradientPenalty, gradient_penalty};
+
+/// The classic algorithm's name in checkpoints.
+pub const CLASSIC: &str = "classic";
 
 /// Hyper-parameters of adversarial training (Algorithm 1 of Goodfellow et al. 2014).
 #[derive(Config, Debug, PartialEq)]
@@ -140,19 +151,85 @@ impl TrainConfig {
     /// The factor applied to both learning rates at iteration `t` (counted from 0): 1, or
     /// `(iterations - t) / (iterations - start)` once `t` passes the decay's start.
     pub fn lr_factor(&self, t: usize) -> f64 {
+        self.lr_schedule().factor(t)
+    }
+
+    /// Both players' learning-rate schedule.
+    pub fn lr_schedule(&self) -> LrSchedule {
         match self.lr_decay_start {
-            None => 1.0,
-            Some(start) => {
-                let total = self.iterations as f64;
-                let from = start * total;
-                let t = t as f64;
-                if t < from || total <= from {
-                    1.0
-                } else {
-                    ((total - t) / (total - from)).clamp(0.0, 1.0)
-                }
-            }
+            None => LrSchedule::Constant,
+            Some(start) => LrSchedule::LinearDecay {
+                start,
+                iterations: self.iterations,
+            },
         }
+    }
+}
+
+/// A loss with the settings its paper trains it with, applied to a [`TrainConfig`] by
+/// [`TrainConfig::with_preset`]. The Wasserstein loss needs a constraint on the critic, so it
+/// comes in two presets: weight clipping (WGAN) and the gradient penalty (WGAN-GP).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LossPreset {
+    /// The 2014 minimax game (saturating generator loss); nothing else changes.
+    Minimax,
+    /// Non-saturating: G maximises `log D(G(z))`; nothing else changes.
+    NonSaturating,
+    /// Least squares (LSGAN); nothing else changes.
+    LeastSquares,
+    /// Hinge; nothing else changes.
+    Hinge,
+    /// WGAN (Arjovsky et al. 2017): the Wasserstein loss, weights clipped to `[-0.01, 0.01]`,
+    /// RMSProp at 5e-5 for both networks, `k = 5`.
+    Wgan,
+    /// WGAN-GP (Gulrajani et al. 2017): the Wasserstein loss, gradient penalty with `λ = 10`,
+    /// Adam with `β = (0, 0.9)` for both networks, `k = 5`. Its critic should have no batch
+    /// norm (the penalty is per sample).
+    WganGp,
+}
+
+impl LossPreset {
+    /// Whether the preset's critic must be free of batch norm (the gradient penalty is per
+    /// sample and batch norm mixes the samples of a batch; Gulrajani et al. 2017, section 4).
+    pub fn forbids_batch_norm(self) -> bool {
+        self == LossPreset::WganGp
+    }
+}
+
+impl TrainConfig {
+    /// This config with `preset`'s loss and settings: any weight clipping and penalty are
+    /// cleared first, then the preset sets its loss and, for the Wasserstein presets, its
+    /// constraint, optimizers, learning rates and `k`.
+    pub fn with_preset(mut self, preset: LossPreset) -> Self {
+        self.weight_clip = None;
+        self.penalty = None;
+        self.loss = match preset {
+            LossPreset::Minimax => GanLoss::Minimax,
+            LossPreset::NonSaturating => GanLoss::NonSaturating,
+            LossPreset::LeastSquares => GanLoss::LeastSquares,
+            LossPreset::Hinge => GanLoss::Hinge,
+            LossPreset::Wgan => {
+                self.weight_clip = Some(0.01);
+                self.g_optimizer = OptimizerConfig::RmsProp(crate::RmsPropParams::new());
+                self.d_optimizer = OptimizerConfig::RmsProp(crate::RmsPropParams::new());
+                self.g_lr = 5e-5;
+                self.d_lr = 5e-5;
+                self.k = 5;
+                GanLoss::Wasserstein
+            }
+            LossPreset::WganGp => {
+                self.penalty = Some(GradientPenalty::wgan_gp());
+                let adam = OptimizerConfig::Adam(
+                    crate::AdamParams::new().with_beta_1(0.0).with_beta_2(0.9),
+                );
+                self.g_optimizer = adam.clone();
+                self.d_optimizer = adam;
+                self.k = 5;
+                GanLoss::Wasserstein
+            }
+        };
+        self
     }
 }
 
@@ -272,16 +349,22 @@ where
     G: Generator<B> + AutodiffModule<B>,
     D: Discriminator<B> + AutodiffModule<B>,
 {
-    pub(crate) config: TrainConfig,
-    pub(crate) generator: Option<G>,
-    pub(crate) discriminator: Option<D>,
-    pub(crate) ema: Option<G::InnerModule>,
-    pub(crate) g_optim: GanOptimizer<G, B>,
-    pub(crate) d_optim: GanOptimizer<D, B>,
-    pub(crate) prior: Prior,
-    pub(crate) rng: GanRng,
-    pub(crate) device: B::Device,
-    pub(crate) iteration: usize,
+    config: TrainConfig,
+    generator: Player<B, G>,
+    discriminator: Player<B, D>,
+    ema: Option<G::InnerModule>,
+    prior: Prior,
+    rng: GanRng,
+    device: B::Device,
+    iteration: usize,
+}
+
+/// The classic algorithm's own state in a checkpoint (in format version 1 these were
+/// top-level fields of `state.json`, under the same names).
+#[derive(Serialize, Deserialize)]
+struct ClassicState {
+    rng: GanRng,
+    config: serde_json::Value,
 }
 
 impl<B, G, D> Trainer<B, G, D>
@@ -306,13 +389,24 @@ where
                 expected: discriminator.input_features(),
             });
         }
+        let schedule = config.lr_schedule();
         Ok(Self {
-            g_optim: config.g_optimizer.init(),
-            d_optim: config.d_optimizer.init(),
             rng: rng_from_seed(config.seed),
             ema: config.ema_decay.map(|_| generator.valid()),
-            generator: Some(generator),
-            discriminator: Some(discriminator),
+            generator: Player::new(
+                "generator",
+                generator,
+                &config.g_optimizer,
+                config.g_lr,
+                schedule,
+            ),
+            discriminator: Player::new(
+                "discriminator",
+                discriminator,
+                &config.d_optimizer,
+                config.d_lr,
+                schedule,
+            ),
             prior,
             device,
             iteration: 0,
@@ -322,16 +416,12 @@ where
 
     /// The generator.
     pub fn generator(&self) -> &G {
-        self.generator
-            .as_ref()
-            .expect("generator is present between steps")
+        self.generator.module()
     }
 
     /// The discriminator.
     pub fn discriminator(&self) -> &D {
-        self.discriminator
-            .as_ref()
-            .expect("discriminator is present between steps")
+        self.discriminator.module()
     }
 
     /// The moving average of the generator's weights, when `ema_decay` is set.
@@ -364,6 +454,8 @@ where
     pub fn set_learning_rates(&mut self, g_lr: f64, d_lr: f64) {
         self.config.g_lr = g_lr;
         self.config.d_lr = d_lr;
+        self.generator.set_lr(g_lr);
+        self.discriminator.set_lr(d_lr);
     }
 
     /// Whether every parameter of both networks (and of the moving average) is finite. Reads
@@ -387,9 +479,8 @@ where
     /// Consumes the trainer and returns the two networks.
     pub fn into_models(self) -> (G, D) {
         (
-            self.generator.expect("generator is present between steps"),
-            self.discriminator
-                .expect("discriminator is present between steps"),
+            self.generator.into_module(),
+            self.discriminator.into_module(),
         )
     }
 
@@ -443,15 +534,13 @@ where
         if let (Some(class_logits), Some(labels)) = (fake_aux, labels) {
             g_loss = g_loss + cross_entropy(class_logits, labels) * self.config.aux_weight;
         }
-        let g = self.generator.take().expect("generator present");
+        let g = self.generator.take();
         let grads = GradientsParams::from_grads(g_loss.backward(), &g);
         let g_norm = measure.then(|| grad_norm(&g, &grads, &self.device));
-        let lr = self.config.g_lr * self.config.lr_factor(self.iteration);
-        let g = self.g_optim.step(lr, g, grads);
+        let g = self.generator.update(g, grads, self.iteration);
         if let (Some(decay), Some(ema)) = (self.config.ema_decay, self.ema.take()) {
             self.ema = Some(ema_update(ema, &g.valid(), decay));
         }
-        self.generator = Some(g);
         self.iteration += 1;
 
         Ok(StepLosses {
@@ -526,7 +615,7 @@ where
             }
         });
 
-        let d = self.discriminator.take().expect("discriminator present");
+        let d = self.discriminator.take();
         let (real_logits, real_aux) = d.discriminate_with_aux(samples, labels.clone());
         let (fake_logits, fake_aux) =
             d.discriminate_with_aux(fake.clone().detach(), labels.clone());
@@ -555,12 +644,11 @@ where
         }
         let grads = GradientsParams::from_grads(objective.backward(), &d);
         let grad_norm = measure.then(|| grad_norm(&d, &grads, &self.device));
-        let lr = self.config.d_lr * self.config.lr_factor(self.iteration);
-        let mut d = self.d_optim.step(lr, d, grads);
+        self.discriminator.update(d, grads, self.iteration);
         if let Some(c) = self.config.weight_clip {
-            d = d.map(&mut Clip { bound: c });
+            let d = self.discriminator.take();
+            self.discriminator.put(d.map(&mut Clip { bound: c }));
         }
-        self.discriminator = Some(d);
         Ok(DiscriminatorStep {
             d_loss: reported,
             d_real,
@@ -593,6 +681,147 @@ where
         G::InnerModule: Generator<B::InnerBackend>,
     {
         self.inference_generator().generate(z, labels)
+    }
+}
+
+impl<B, G, D> Trainer<B, G, D>
+where
+    B: AutodiffBackend,
+    G: Generator<B> + AutodiffModule<B>,
+    D: Discriminator<B> + AutodiffModule<B>,
+    G::InnerModule: Generator<B::InnerBackend>,
+{
+    /// Writes a checkpoint of the trainer and the data source's position under `root`
+    /// (atomically, see [`crate::checkpoint`]) and points `root/latest` at it. Returns the
+    /// checkpoint's directory.
+    pub fn save_checkpoint<S: BatchSource<B> + ?Sized>(
+        &self,
+        data: &S,
+        root: &std::path::Path,
+    ) -> TrainResult<std::path::PathBuf> {
+        crate::checkpoint::save_checkpoint(self, data, root)
+    }
+
+    /// Restores the trainer and the data source from the checkpoint directory `dir` (a
+    /// `step-*` directory, see [`crate::latest_checkpoint`]). The models must have the
+    /// checkpoint's architecture and the training config must match the saved one except for
+    /// `iterations`. On an error the trainer is left as it was.
+    pub fn load_checkpoint<S: BatchSource<B> + ?Sized>(
+        &mut self,
+        data: &mut S,
+        dir: &std::path::Path,
+    ) -> TrainResult<()> {
+        crate::checkpoint::load_checkpoint(self, data, dir)
+    }
+}
+
+impl<B: Backend> StepLosses<B> {
+    /// The losses as the named scalars of a run's metrics: `d_loss`, `g_loss`, `d_real`,
+    /// `d_fake`, then `penalty`, `aux`, `g_grad_norm` and `d_grad_norm` where present.
+    pub fn into_log(self) -> StepLog<B> {
+        let mut log = StepLog::new()
+            .loss("d_loss", "discriminator loss", self.d_loss)
+            .loss("g_loss", "generator loss", self.g_loss)
+            .stat("d_real", self.d_real)
+            .stat("d_fake", self.d_fake);
+        if let Some(penalty) = self.penalty {
+            log = log.loss("penalty", "gradient penalty", penalty);
+        }
+        if let Some(aux) = self.aux {
+            log = log.loss("aux", "auxiliary loss", aux);
+        }
+        if let Some(norms) = self.grad_norms {
+            let [g, d] = norms.chunk(2, 0).try_into().expect("two gradient norms");
+            log = log.stat("g_grad_norm", g).stat("d_grad_norm", d);
+        }
+        log
+    }
+}
+
+impl<B, G, D> Algorithm<B> for Trainer<B, G, D>
+where
+    B: AutodiffBackend,
+    G: Generator<B> + AutodiffModule<B>,
+    D: Discriminator<B> + AutodiffModule<B>,
+    G::InnerModule: Generator<B::InnerBackend>,
+{
+    fn name(&self) -> &'static str {
+        CLASSIC
+    }
+
+    fn step<S: BatchSource<B> + ?Sized>(
+        &mut self,
+        data: &mut S,
+        measure: bool,
+    ) -> TrainResult<StepLog<B::InnerBackend>> {
+        Ok(self.step_with(data, measure)?.into_log())
+    }
+
+    fn iteration(&self) -> usize {
+        self.iteration
+    }
+
+    fn iterations(&self) -> usize {
+        self.config.iterations
+    }
+
+    fn device(&self) -> &B::Device {
+        &self.device
+    }
+
+    fn weights_finite(&self) -> bool {
+        Trainer::weights_finite(self)
+    }
+
+    fn save(&self, checkpoint: &mut CheckpointWriter) -> TrainResult<()> {
+        checkpoint.player(&self.generator)?;
+        checkpoint.player(&self.discriminator)?;
+        if let Some(ema) = &self.ema {
+            checkpoint.module("generator_ema", ema)?;
+        }
+        checkpoint.state(&ClassicState {
+            rng: self.rng.clone(),
+            config: serde_json::to_value(&self.config).expect("configs serialise to JSON"),
+        });
+        Ok(())
+    }
+
+    fn restore(&mut self, checkpoint: &CheckpointReader) -> TrainResult<()> {
+        let state: ClassicState = checkpoint.state()?;
+        // Compare the typed configs (re-serialised), so that float fields stored as f32
+        // compare by value rather than by their decimal text.
+        let saved: TrainConfig = serde_json::from_value(state.config).map_err(|e| {
+            crate::CheckpointError::Corrupt {
+                path: checkpoint.state_path(),
+                reason: format!("config: {e}"),
+            }
+        })?;
+        checkpoint.check_config(&saved, &self.config, &["iterations"])?;
+        // Load into copies so that a failure leaves the trainer as it was.
+        let generator = checkpoint.player(&self.generator, &self.device)?;
+        let discriminator = checkpoint.player(&self.discriminator, &self.device)?;
+        let ema = match &self.ema {
+            Some(ema) => Some(checkpoint.module("generator_ema", ema.clone())?),
+            None => None,
+        };
+        self.generator.restore(generator);
+        self.discriminator.restore(discriminator);
+        self.ema = ema;
+        self.rng = state.rng;
+        self.iteration = checkpoint.iteration();
+        Ok(())
+    }
+
+    fn preview(&self, n: usize, seed: u64) -> Option<Tensor<B::InnerBackend, 2>> {
+        let generator = self.generator();
+        let z = self
+            .prior
+            .fixed::<B::InnerBackend>(n, generator.latent_dim(), seed, &self.device);
+        let labels = generator.num_classes().map(|classes| {
+            let labels: Vec<i64> = (0..n).map(|i| (i % classes) as i64).collect();
+            Tensor::<B::InnerBackend, 1, Int>::from_ints(labels.as_slice(), &self.device)
+        });
+        Some(self.generate(z, labels))
     }
 }
 
@@ -721,6 +950,28 @@ mod tests {
             "weight_clip"
         );
         assert!(TrainConfig::new().validate().is_ok());
+    }
+
+    /// The Wasserstein presets carry their constraint; the others clear it.
+    #[test]
+    fn presets_set_their_papers_settings() {
+        let wgan = TrainConfig::new().with_preset(LossPreset::Wgan);
+        assert_eq!(wgan.loss, GanLoss::Wasserstein);
+        assert_eq!(wgan.weight_clip, Some(0.01));
+        assert_eq!((wgan.k, wgan.g_lr, wgan.d_lr), (5, 5e-5, 5e-5));
+        assert!(matches!(&wgan.d_optimizer, OptimizerConfig::RmsProp(_)));
+        let gp = wgan.with_preset(LossPreset::WganGp);
+        assert_eq!(gp.loss, GanLoss::Wasserstein);
+        assert_eq!(gp.weight_clip, None);
+        assert_eq!(gp.penalty, Some(GradientPenalty::WganGp { lambda: 10.0 }));
+        assert!(matches!(
+            &gp.g_optimizer,
+            OptimizerConfig::Adam(p) if p.beta_1 == 0.0 && p.beta_2 == 0.9
+        ));
+        assert!(LossPreset::WganGp.forbids_batch_norm());
+        let hinge = gp.with_preset(LossPreset::Hinge);
+        assert_eq!((hinge.loss, hinge.penalty), (GanLoss::Hinge, None));
+        assert!(hinge.validate().is_ok());
     }
 
     #[test]
