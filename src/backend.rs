@@ -107,6 +107,12 @@ pub enum BackendError {
     },
 }
 
+impl From<BackendError> for crate::GanError {
+    fn from(error: BackendError) -> Self {
+        crate::GanError::Backend(Box::new(error))
+    }
+}
+
 /// The backends this project supports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BackendKind {

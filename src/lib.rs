@@ -35,14 +35,8 @@
 
 pub mod backend;
 pub mod command;
-mod error;
-pub mod eval;
-pub mod image;
-mod rundir;
-pub mod sample;
-pub mod toy;
 
-pub use error::{GanError, Result};
+pub use gan_run::{GanError, Result, eval, image, sample, toy};
 pub use gan_data as data;
 pub use gan_eval as metrics;
 pub use gan_models as models;

@@ -391,7 +391,7 @@ struct EvalArgs {
     /// scripts/setup.sh and, for 10,000 images, a GPU). fid, kid, is and prdc use the features
     /// of a small CNN trained on the dataset (cached after its first use): they compare runs of
     /// this project with each other.
-    #[arg(long, value_enum, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = parse_metric)]
     metric: Vec<Metric>,
     /// Generated samples (default: 10000 for images, 2500 for 2-D runs).
     #[arg(long)]
@@ -457,6 +457,13 @@ impl From<LossArg> for LossPreset {
             LossArg::WganGp => LossPreset::WganGp,
         }
     }
+}
+
+fn parse_metric(s: &str) -> std::result::Result<Metric, String> {
+    Metric::ALL
+        .into_iter()
+        .find(|m| m.name() == s)
+        .ok_or_else(|| format!("expected one of {}", Metric::ALL.map(Metric::name).join(", ")))
 }
 
 fn parse_backend(s: &str) -> std::result::Result<BackendKind, String> {
@@ -788,24 +795,14 @@ fn check_out(out: &Path) -> Result<()> {
 
 /// The current UTC time as `YYYYMMDD-HHMMSS`.
 fn utc_stamp() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let now = time::OffsetDateTime::now_utc();
     format!(
-        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
+        "{:04}{:02}{:02}-{:02}{:02}{:02}",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
     )
 }

@@ -125,6 +125,13 @@ fn toy_run_writes_run_directory<B: AutodiffBackend>(device: &B::Device) {
     );
     let saved = ToyRunConfig::load(dir.path().join("config.json")).unwrap();
     assert_eq!(saved, config);
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("config.json")).unwrap()).unwrap();
+    assert_eq!(json["kind"], "toy");
+    assert!(matches!(
+        gan::sample::RunSpec::load_run(dir.path()).unwrap(),
+        gan::sample::RunSpec::Toy(c) if c == config
+    ));
 }
 
 /// The metrics of `gan-eval` give the same figures on every backend: Parzen window, KID,

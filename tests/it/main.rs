@@ -29,5 +29,6 @@ mod losses;
 mod models;
 mod npy;
 mod quality;
+mod run_spec;
 mod theory;
 mod training;

@@ -1,12 +1,26 @@
-//! A GAN training run on disk, around [`gan_train::fit`]: the pictures a person looks at while
-//! and after training.
+//! A GAN run on disk, from its config to its samples and scores: the application behind the
+//! `gan` command, as a library. Everything here is generic over Burn's `Backend`; the `gan`
+//! crate picks the backend.
 //!
+//! - [`toy`] and [`image`]: the run configs of the 2-D and image experiments and their
+//!   front ends, which build the models, the data source and the classic algorithm and train
+//!   it into a run directory (`config.json` written once, atomically, by this crate);
+//! - [`sample`]: a trained run's generator (or discriminator) on any backend, samples as PNG or
+//!   `.npy`;
+//! - [`eval`]: the evaluation protocol (held-out splits, the domain classifier and its cache,
+//!   the metrics table and `eval.json`);
 //! - [`SampleView`] and [`PreviewWriter`]: an observer that draws the algorithm's previews as
 //!   `samples/step-NNNNNNNN.png` and `samples.png` (image grids, or scatter plots of 2-D
-//!   samples over the data);
-//! - [`draw_loss_curve`]: `loss_curve.png` from `metrics.jsonl`;
-//! - [`train`]: `fit` with both.
+//!   samples over the data); [`draw_loss_curve`]: `loss_curve.png` from `metrics.jsonl`;
+//!   [`train`]: [`gan_train::fit`] with both.
 
+mod error;
+pub mod eval;
+pub mod image;
 mod preview;
+mod rundir;
+pub mod sample;
+pub mod toy;
 
+pub use error::{GanError, Result};
 pub use preview::{PreviewWriter, SampleView, draw_loss_curve, draw_preview, train};

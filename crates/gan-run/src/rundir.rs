@@ -6,12 +6,14 @@ use burn::config::Config;
 
 use crate::error::{GanError, Result as GanResult};
 
-/// Creates `dir` and writes `config` as `config.json`, atomically (temporary file, then
-/// rename): a run killed at any moment keeps a complete config, which resuming needs. When
-/// resuming, the saved config must equal `config` once `allow` has copied over the fields a
-/// resumed run may change (the iteration count).
+/// Creates `dir` and writes `config` as `config.json`, tagged with its run kind (`"kind":
+/// "toy"` or `"image"`, see [`crate::sample::RunSpec`]), atomically ([`gan_data::write_atomic`]):
+/// a run killed at any moment keeps a complete config, which resuming needs. When resuming,
+/// the saved config must equal `config` once `allow` has copied over the fields a resumed run
+/// may change (the iteration count).
 pub(crate) fn save_config<C: Config + PartialEq>(
     config: &C,
+    kind: &str,
     dir: &Path,
     resume: bool,
     allow: impl FnOnce(&mut C),
@@ -32,7 +34,12 @@ pub(crate) fn save_config<C: Config + PartialEq>(
             return Err(GanError::ResumeConfig { path: config_path });
         }
     }
-    gan_data::write_atomic(&config_path, burn::config::config_to_json(config).as_bytes())
+    let mut json = serde_json::to_value(config).expect("run configs serialise to JSON");
+    if let Some(object) = json.as_object_mut() {
+        object.insert(crate::sample::KIND.into(), kind.into());
+    }
+    let text = serde_json::to_string_pretty(&json).expect("JSON values serialise");
+    gan_data::write_atomic(&config_path, text.as_bytes())
         .map_err(|source| GanError::Io {
             action: "cannot write",
             path: config_path,

@@ -15,6 +15,9 @@ use crate::error::{GanError, Result};
 use crate::image::{ImageNetworks, ImageRunConfig};
 use crate::toy::ToyRunConfig;
 
+/// The field of `config.json` that names the run's kind: `"toy"` or `"image"`.
+pub const KIND: &str = "kind";
+
 /// A run of either kind, as saved in its `config.json`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RunSpec {
@@ -25,8 +28,9 @@ pub enum RunSpec {
 }
 
 impl RunSpec {
-    /// Reads a run config file; its kind follows from its `dataset` (a 2-D distribution or an
-    /// image dataset).
+    /// Reads a run config file. Its kind is its `kind` field (`"toy"` or `"image"`); a file
+    /// without one (written by an earlier version, or by hand) is a 2-D run when its `dataset`
+    /// is a 2-D distribution and an image run otherwise.
     pub fn load(path: &Path) -> Result<Self> {
         let err = |source| GanError::Config {
             path: path.to_path_buf(),
@@ -37,10 +41,22 @@ impl RunSpec {
             path: path.to_path_buf(),
             source,
         })?;
-        let toy = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| v.get("dataset").cloned())
-            .is_some_and(|d| serde_json::from_value::<Toy2d>(d).is_ok());
+        let json = serde_json::from_str::<serde_json::Value>(&text).ok();
+        let toy = match json.as_ref().and_then(|v| v.get(KIND)) {
+            Some(kind) if kind == "toy" => true,
+            Some(kind) if kind == "image" => false,
+            Some(other) => {
+                return Err(GanError::Invalid {
+                    field: "kind",
+                    value: other.to_string(),
+                    expected: format!("\"toy\" or \"image\" in {}", path.display()),
+                });
+            }
+            None => json
+                .as_ref()
+                .and_then(|v| v.get("dataset").cloned())
+                .is_some_and(|d| serde_json::from_value::<Toy2d>(d).is_ok()),
+        };
         Ok(if toy {
             RunSpec::Toy(ToyRunConfig::load(path).map_err(err)?)
         } else {

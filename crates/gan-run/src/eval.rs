@@ -35,7 +35,7 @@ use crate::error::{GanError, Result};
 use crate::sample::{RunSpec, SampleRequest, sample_run};
 
 /// A metric of `gan eval --metric`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Metric {
     /// Parzen-window log-likelihood of held-out images (image runs).

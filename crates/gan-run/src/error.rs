@@ -5,9 +5,9 @@ use thiserror::Error;
 /// Errors surfaced by the `gan` library front end and command-line tool.
 #[derive(Debug, Error)]
 pub enum GanError {
-    /// Choosing the backend or device failed.
-    #[error(transparent)]
-    Backend(#[from] crate::backend::BackendError),
+    /// Choosing the backend or device failed (the `gan` crate's `BackendError`).
+    #[error("{0}")]
+    Backend(Box<dyn std::error::Error + Send + Sync>),
     /// A model config was invalid.
     #[error("model: {0}")]
     Model(#[from] gan_models::ModelError),

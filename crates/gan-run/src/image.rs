@@ -14,7 +14,7 @@ use gan_models::{
     DiscriminatorConditioning, Generator, MlpDiscriminatorConfig, MlpGeneratorConfig,
     OutputActivation, Prior,
 };
-use gan_run::SampleView;
+use crate::preview::SampleView;
 use gan_train::{
     Metrics, Observer, OptimizerConfig, RunConfig, RunDir, TrainConfig, Trainer,
 };
@@ -344,7 +344,7 @@ pub fn run_images<B: AutodiffBackend>(
         }
         None => config,
     };
-    crate::rundir::save_config(config, dir, resume, |saved| {
+    crate::rundir::save_config(config, "image", dir, resume, |saved| {
         saved.training.iterations = config.training.iterations;
         saved.epochs = config.epochs;
     })?;
@@ -419,7 +419,7 @@ impl ImageJob<'_, '_> {
             PixelRange::ZeroToOne => (0.0, 1.0),
         };
         let view = SampleView::Images { shape, low, high };
-        let summary = gan_run::train(
+        let summary = crate::preview::train(
             &mut trainer,
             &mut data,
             &RunDir::new(self.dir),

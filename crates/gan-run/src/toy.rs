@@ -7,7 +7,7 @@ use burn::config::Config;
 use burn::tensor::backend::AutodiffBackend;
 use gan_data::{Toy2d, ToySampler};
 use gan_models::{Generator, MlpDiscriminatorConfig, MlpGeneratorConfig, OutputActivation, Prior};
-use gan_run::SampleView;
+use crate::preview::SampleView;
 use gan_train::{
     GanLoss, Metrics, Observer, OptimizerConfig, RunConfig, RunDir, TrainConfig, Trainer,
 };
@@ -115,7 +115,7 @@ pub fn run_toy<B: AutodiffBackend>(
 ) -> GanResult<ToyRunReport> {
     config.dataset.validate()?;
     config.run.validate()?;
-    crate::rundir::save_config(config, dir, resume, |saved| {
+    crate::rundir::save_config(config, "toy", dir, resume, |saved| {
         saved.training.iterations = config.training.iterations
     })?;
 
@@ -139,7 +139,7 @@ pub fn run_toy<B: AutodiffBackend>(
         range: config.dataset.extent(),
         reference,
     };
-    let summary = gan_run::train(
+    let summary = crate::preview::train(
         &mut trainer,
         &mut data,
         &RunDir::new(dir),
