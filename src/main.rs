@@ -463,7 +463,12 @@ fn parse_metric(s: &str) -> std::result::Result<Metric, String> {
     Metric::ALL
         .into_iter()
         .find(|m| m.name() == s)
-        .ok_or_else(|| format!("expected one of {}", Metric::ALL.map(Metric::name).join(", ")))
+        .ok_or_else(|| {
+            format!(
+                "expected one of {}",
+                Metric::ALL.map(Metric::name).join(", ")
+            )
+        })
 }
 
 fn parse_backend(s: &str) -> std::result::Result<BackendKind, String> {
@@ -541,13 +546,7 @@ fn resolve(args: &TrainArgs, resume_dir: Option<&Path>) -> Result<RunSpec> {
         }
     } else if let (Some(kind), RunSpec::Images(c)) = (model, &mut spec) {
         // Another model on the same images.
-        let (size, channels) = match &c.networks {
-            ImageNetworks::Dcgan(n) => (n.generator.image_size, n.generator.channels),
-            ImageNetworks::Mlp(n) => {
-                let shape = gan::sample::image_shape(&c.dataset, n.generator.output_dim)?;
-                (shape[1], shape[0])
-            }
-        };
+        let [channels, size, _] = c.networks.image_shape(&c.dataset)?;
         let classes = c.networks.num_classes().unwrap_or(10);
         c.networks = ImageNetworks::for_images(kind, size, channels, classes);
     }

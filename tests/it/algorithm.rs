@@ -12,16 +12,16 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
 use gan::data::BatchSource;
 use gan::models::{
-    Discriminator, Generator, GanRng, MlpDiscriminator, MlpDiscriminatorConfig, MlpGenerator,
+    Discriminator, GanRng, Generator, MlpDiscriminator, MlpDiscriminatorConfig, MlpGenerator,
     MlpGeneratorConfig, OutputActivation, Prior, rng_from_seed,
 };
 use gan::train::{
-    AdamParams, Algorithm, CheckpointReader, CheckpointWriter, GanLoss, LrSchedule, Observer,
+    AdamParams, Algorithm, CheckpointReader, CheckpointWriter, GanLoss, LrSchedule,
     OptimizerConfig, Player, RunConfig, RunDir, StepLog, fit,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::common::{Gaussian1d, host_init, mean_std, param_values};
+use crate::common::{Gaussian1d, KillAt, host_init, mean_std, param_values};
 
 /// The algorithm's settings, saved in its checkpoints.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -159,11 +159,7 @@ impl<B: AutodiffBackend> Algorithm<B> for TwoCritics<B> {
     }
 
     fn weights_finite(&self) -> bool {
-        let mut all = param_values(self.generator.module());
-        for critic in &self.critics {
-            all.extend(param_values(critic.module()));
-        }
-        all.iter().all(|v| v.is_finite())
+        all_weights(self).iter().all(|v| v.is_finite())
     }
 
     fn save(&self, checkpoint: &mut CheckpointWriter) -> gan::train::Result<()> {
@@ -236,16 +232,6 @@ fn two_critics_learn_a_gaussian<B: AutodiffBackend>(device: &B::Device) {
     );
 }
 
-struct KillAt(usize);
-
-impl Observer for KillAt {
-    fn on_iteration(&mut self, iteration: usize) {
-        if iteration == self.0 {
-            panic!("killed at iteration {iteration} (expected by the test)");
-        }
-    }
-}
-
 /// It checkpoints and resumes through the same `fit` as the classic algorithm: each player's
 /// weights and optimizer state are files of their own, the algorithm's name and state are in
 /// `state.json`; a run killed at iteration 21 of 40 and resumed from its checkpoint of
@@ -302,7 +288,15 @@ fn two_critics_checkpoint_and_resume_bitwise<B: AutodiffBackend>(device: &B::Dev
     assert!(killed.is_err(), "the first leg should have been killed");
     let mut second = TwoCritics::<B>::new(config(40), device);
     let mut data = Gaussian1d::new(4.0, 0.5, 99);
-    let summary = fit(&mut second, &mut data, &resumed_run, &run_config, true, &mut []).unwrap();
+    let summary = fit(
+        &mut second,
+        &mut data,
+        &resumed_run,
+        &run_config,
+        true,
+        &mut [],
+    )
+    .unwrap();
     assert_eq!(summary.started_at, 20);
     assert_eq!(all_weights(&second), all_weights(&straight));
     let metrics = |run: &RunDir| {
@@ -349,7 +343,105 @@ fn two_critics_checkpoint_and_resume_bitwise<B: AutodiffBackend>(device: &B::Dev
     assert_eq!(classic.iteration(), 0);
 }
 
+/// A checkpoint of format version 1 (written before algorithms had players: the RNG, the
+/// config and both networks' parameter ids at the top level of `state.json`) still resumes
+/// the classic algorithm and still samples: the same weights, optimizer state and RNG as the
+/// version 2 checkpoint it was rewritten from, so one more iteration from each ends bitwise
+/// equal.
+fn classic_reads_format_1_checkpoints<B: AutodiffBackend>(device: &B::Device) {
+    use gan::data::{Toy2d, ToySampler};
+    use gan::toy::ToyRunConfig;
+    use gan::train::{GeneratorWeights, TrainConfig, Trainer, load_generator};
+    let trainer = |device: &B::Device| {
+        let base = ToyRunConfig::new();
+        let g = host_init(base.generator.init::<B>(device), 1);
+        let d = host_init(base.discriminator.init::<B>(device), 2);
+        let config = TrainConfig::new()
+            .with_iterations(10)
+            .with_batch_size(32)
+            .with_ema_decay(Some(0.5))
+            .with_seed(3);
+        Trainer::new(config, g, d, Prior::Normal, device.clone()).unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut data = ToySampler::new(Toy2d::ring8(), 3).unwrap();
+    let mut original = trainer(device);
+    for _ in 0..3 {
+        original.step(&mut data).unwrap();
+    }
+    let v2 = original.save_checkpoint(&data, dir.path()).unwrap();
+
+    // Rewrite state.json in version 1's layout (the RNG through its own type, so that its
+    // 128-bit integers are written exactly).
+    #[derive(Deserialize)]
+    struct V2State {
+        rng: GanRng,
+        config: serde_json::Value,
+    }
+    #[derive(Deserialize)]
+    struct V2 {
+        iteration: usize,
+        data: Option<String>,
+        players: std::collections::BTreeMap<String, Vec<u64>>,
+        state: V2State,
+    }
+    let v2_state: V2 =
+        serde_json::from_slice(&std::fs::read(v2.join("state.json")).unwrap()).unwrap();
+    let v1 = dir.path().join("v1");
+    std::fs::create_dir(&v1).unwrap();
+    for entry in std::fs::read_dir(&v2).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), v1.join(entry.file_name())).unwrap();
+    }
+    let text = format!(
+        "{{\"format\": 1, \"iteration\": {}, \"rng\": {}, \"data\": {},          \"generator_params\": {}, \"discriminator_params\": {}, \"config\": {}}}",
+        v2_state.iteration,
+        serde_json::to_string(&v2_state.state.rng).unwrap(),
+        serde_json::to_string(&v2_state.data).unwrap(),
+        serde_json::to_string(&v2_state.players["generator"]).unwrap(),
+        serde_json::to_string(&v2_state.players["discriminator"]).unwrap(),
+        v2_state.state.config,
+    );
+    std::fs::write(v1.join("state.json"), text).unwrap();
+
+    let mut from_v1 = trainer(device);
+    let mut from_v2 = trainer(device);
+    let mut data_v1 = ToySampler::new(Toy2d::ring8(), 99).unwrap();
+    let mut data_v2 = ToySampler::new(Toy2d::ring8(), 98).unwrap();
+    from_v1.load_checkpoint(&mut data_v1, &v1).unwrap();
+    from_v2.load_checkpoint(&mut data_v2, &v2).unwrap();
+    assert_eq!(from_v1.iteration(), 3);
+    from_v1.step(&mut data_v1).unwrap();
+    from_v2.step(&mut data_v2).unwrap();
+    original.step(&mut data).unwrap();
+    for other in [&from_v2, &original] {
+        assert_eq!(
+            param_values(from_v1.generator()),
+            param_values(other.generator())
+        );
+        assert_eq!(
+            param_values(from_v1.discriminator()),
+            param_values(other.discriminator())
+        );
+    }
+    let (sampler, ema) = load_generator(
+        trainer(device).generator().clone(),
+        &v1,
+        GeneratorWeights::Inference,
+    )
+    .unwrap();
+    assert!(ema);
+    let (expected, _) = load_generator(
+        trainer(device).generator().clone(),
+        &v2,
+        GeneratorWeights::Inference,
+    )
+    .unwrap();
+    assert_eq!(param_values(&sampler), param_values(&expected));
+}
+
 flex_tests!(
     two_critics_learn_a_gaussian,
     two_critics_checkpoint_and_resume_bitwise,
+    classic_reads_format_1_checkpoints,
 );

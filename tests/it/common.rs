@@ -298,3 +298,14 @@ pub fn acgan_dcgan28<B: Backend>(
         .init::<B>(device);
     (g, d)
 }
+
+/// Stands in for a killed process: panics when the given iteration has run.
+pub struct KillAt(pub usize);
+
+impl gan::train::Observer for KillAt {
+    fn on_iteration(&mut self, iteration: usize) {
+        if iteration == self.0 {
+            panic!("killed at iteration {iteration} (expected by the test)");
+        }
+    }
+}

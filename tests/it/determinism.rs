@@ -67,15 +67,7 @@ fn resume_with_dropout<B: AutodiffBackend>(device: &B::Device) {
         .with_checkpoint_every(8);
     let fit_in = |trainer: &mut Trainer<_, _, _>, dir: &std::path::Path, resume: bool| {
         let mut data = ToySampler::new(Toy2d::ring8(), 5).unwrap();
-        fit(
-            trainer,
-            &mut data,
-            &RunDir::new(dir),
-            &run,
-            resume,
-            &mut [],
-        )
-        .unwrap();
+        fit(trainer, &mut data, &RunDir::new(dir), &run, resume, &mut []).unwrap();
     };
     let a_dir = tempfile::tempdir().unwrap();
     let mut straight = trainer(16);

@@ -25,7 +25,10 @@ fn run_specs_are_tagged_and_untagged_ones_still_load() {
     let path = write(dir.path(), &untagged_toy);
     assert_eq!(RunSpec::load(&path).unwrap(), RunSpec::Toy(toy.clone()));
     let path = write(dir.path(), &untagged_image);
-    assert_eq!(RunSpec::load(&path).unwrap(), RunSpec::Images(image.clone()));
+    assert_eq!(
+        RunSpec::load(&path).unwrap(),
+        RunSpec::Images(image.clone())
+    );
 
     let mut tagged = untagged_toy.clone();
     tagged["kind"] = "toy".into();

@@ -25,12 +25,12 @@ use gan::models::{
 };
 use gan::toy::ToyRunConfig;
 use gan::train::{
-    AdamParams, GanLoss, GradientPenalty, Observer, OptimizerConfig, RmsPropParams, RunConfig,
-    RunDir, TrainConfig, Trainer, fit, latest_checkpoint,
+    AdamParams, GanLoss, GradientPenalty, OptimizerConfig, RmsPropParams, RunConfig, RunDir,
+    TrainConfig, Trainer, fit, latest_checkpoint,
 };
 
 use crate::common::{
-    Gaussian1d, host_init, is_bitwise_backend, max_abs_diff, mean_std, param_values,
+    Gaussian1d, KillAt, host_init, is_bitwise_backend, max_abs_diff, mean_std, param_values,
 };
 
 /// `G(z) = scale * z + shift` for `z ~ N(0, 1)`: exactly `N(shift, scale²)`.
@@ -431,17 +431,6 @@ fn resume_equals_uninterrupted<B: AutodiffBackend>(device: &B::Device) {
         assert!(diff <= 1e-5, "resumed weights differ by {diff}");
         let diff = max_abs_diff(&losses(&a_metrics), &losses(&b_metrics));
         assert!(diff <= 1e-4, "resumed losses differ by {diff}");
-    }
-}
-
-/// Stands in for a killed process: panics when the given iteration has run.
-struct KillAt(usize);
-
-impl Observer for KillAt {
-    fn on_iteration(&mut self, iteration: usize) {
-        if iteration == self.0 {
-            panic!("killed at iteration {iteration} (expected by the test)");
-        }
     }
 }
 

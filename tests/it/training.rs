@@ -17,8 +17,8 @@ use gan::models::{
 };
 use gan::toy::ToyRunConfig;
 use gan::train::{
-    CheckpointError, GanLoss, GradientPenalty, Metrics, Observer, RunConfig, RunDir,
-    TrainConfig, TrainError, Trainer, ema_update, fit, gradient_penalty,
+    CheckpointError, GanLoss, GradientPenalty, Metrics, Observer, RunConfig, RunDir, TrainConfig,
+    TrainError, Trainer, ema_update, fit, gradient_penalty,
 };
 use rand::{RngExt, SeedableRng};
 
@@ -502,15 +502,8 @@ fn divergence_keeps_last_good_checkpoint<B: AutodiffBackend>(device: &B::Device)
         .with_log_every(3)
         .with_checkpoint_every(5)
         .with_sample_every(0);
-    let error = fit(
-        &mut trainer,
-        &mut data,
-        &run,
-        &runcfg,
-        false,
-        &mut [],
-    )
-    .expect_err("NaN data diverges");
+    let error =
+        fit(&mut trainer, &mut data, &run, &runcfg, false, &mut []).expect_err("NaN data diverges");
     let TrainError::Diverged { step, what, value } = &error else {
         panic!("expected Diverged, got {error}");
     };

@@ -5,19 +5,17 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::preview::SampleView;
 use burn::config::Config;
 use burn::module::AutodiffModule;
-use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use gan_data::{ImageDataset, ImageLoader, ImageSet, PixelRange};
 use gan_models::{
     ConditionConfig, DcganDiscriminatorConfig, DcganGeneratorConfig, Discriminator,
     DiscriminatorConditioning, Generator, MlpDiscriminatorConfig, MlpGeneratorConfig,
     OutputActivation, Prior,
 };
-use crate::preview::SampleView;
-use gan_train::{
-    Metrics, Observer, OptimizerConfig, RunConfig, RunDir, TrainConfig, Trainer,
-};
+use gan_train::{Metrics, Observer, OptimizerConfig, RunConfig, RunDir, TrainConfig, Trainer};
 
 use crate::error::{GanError, Result as GanResult};
 
@@ -78,7 +76,105 @@ impl ModelKind {
     }
 }
 
+/// Work on an image run's concrete networks: see [`ImageNetworks::build`].
+pub trait NetworksTask<B: AutodiffBackend> {
+    /// What the work returns.
+    type Output;
+    /// Runs with the built generator and discriminator.
+    fn run<G, D>(self, generator: G, discriminator: D) -> GanResult<Self::Output>
+    where
+        G: Generator<B> + AutodiffModule<B>,
+        D: Discriminator<B> + AutodiffModule<B>,
+        G::InnerModule: Generator<B::InnerBackend>;
+}
+
+/// Work on an image run's concrete generator alone, on any backend (sampling): see
+/// [`ImageNetworks::build_generator`].
+pub trait GeneratorTask<B: Backend> {
+    /// What the work returns.
+    type Output;
+    /// Runs with the built generator and its noise prior.
+    fn run<G: Generator<B>>(self, generator: G, prior: Prior) -> GanResult<Self::Output>;
+}
+
 impl ImageNetworks {
+    /// Checks both networks' configs.
+    pub fn validate(&self) -> GanResult<()> {
+        match self {
+            ImageNetworks::Dcgan(n) => {
+                n.generator.validate()?;
+                n.discriminator.validate()?;
+            }
+            ImageNetworks::Mlp(n) => {
+                n.generator.validate()?;
+                n.discriminator.validate()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds both networks on backend `B` (the generator first, then the discriminator, from
+    /// the backend's RNG) and hands them to `task`: with [`ImageNetworks::build_generator`],
+    /// the one place where a model family becomes concrete types.
+    pub fn build<B: AutodiffBackend, T: NetworksTask<B>>(
+        &self,
+        device: &B::Device,
+        task: T,
+    ) -> GanResult<T::Output> {
+        match self {
+            ImageNetworks::Dcgan(n) => {
+                let generator = n.generator.try_init::<B>(device)?;
+                task.run(generator, n.discriminator.try_init::<B>(device)?)
+            }
+            ImageNetworks::Mlp(n) => {
+                let generator = n.generator.try_init::<B>(device)?;
+                task.run(generator, n.discriminator.try_init::<B>(device)?)
+            }
+        }
+    }
+
+    /// Builds the generator alone on backend `B` (autodiff or not) and hands it to `task`.
+    pub fn build_generator<B: Backend, T: GeneratorTask<B>>(
+        &self,
+        device: &B::Device,
+        task: T,
+    ) -> GanResult<T::Output> {
+        match self {
+            ImageNetworks::Dcgan(n) => task.run(n.generator.try_init::<B>(device)?, self.prior()),
+            ImageNetworks::Mlp(n) => task.run(n.generator.try_init::<B>(device)?, self.prior()),
+        }
+    }
+
+    /// `[channels, height, width]` of the generator's images: a DCGAN's own, or a flat
+    /// generator's outputs as square images with `dataset`'s channels (3 for CIFAR-10 and
+    /// colour folders, else 1).
+    pub fn image_shape(&self, dataset: &ImageDataset) -> GanResult<[usize; 3]> {
+        match self {
+            ImageNetworks::Dcgan(n) => Ok([
+                n.generator.channels,
+                n.generator.image_size,
+                n.generator.image_size,
+            ]),
+            ImageNetworks::Mlp(n) => {
+                let channels = match dataset {
+                    ImageDataset::Cifar10(_) => 3,
+                    ImageDataset::Folder(f) => f.channels,
+                    _ => 1,
+                };
+                let features = n.generator.output_dim;
+                let side = ((features / channels) as f64).sqrt().round() as usize;
+                if channels * side * side != features {
+                    return Err(GanError::Invalid {
+                        field: "generator.output_dim",
+                        value: features.to_string(),
+                        expected: format!("channels ({channels}) x a square side"),
+                    });
+                }
+                Ok([channels, side, side])
+            }
+        }
+    }
+
     /// The networks for images of `[channels, size, size]`: the family's defaults, conditioned
     /// on `classes` labels when the kind is conditional.
     pub fn for_images(kind: ModelKind, size: usize, channels: usize, classes: usize) -> Self {
@@ -316,16 +412,7 @@ pub fn run_images<B: AutodiffBackend>(
     observers: &mut [&mut dyn Observer],
 ) -> GanResult<ImageRunReport> {
     config.run.validate()?;
-    match &config.networks {
-        ImageNetworks::Dcgan(n) => {
-            n.generator.validate()?;
-            n.discriminator.validate()?;
-        }
-        ImageNetworks::Mlp(n) => {
-            n.generator.validate()?;
-            n.discriminator.validate()?;
-        }
-    }
+    config.networks.validate()?;
     let (mut images, skipped) = config.dataset.load(quiet)?;
     if let Some(limit) = config.limit {
         images = images.truncate(limit);
@@ -356,19 +443,9 @@ pub fn run_images<B: AutodiffBackend>(
         dir,
         resume,
         observers,
+        device,
     };
-    let (summary, count) = match &config.networks {
-        ImageNetworks::Dcgan(n) => job.train::<B, _, _>(
-            n.generator.try_init::<B>(device)?,
-            n.discriminator.try_init::<B>(device)?,
-            device,
-        )?,
-        ImageNetworks::Mlp(n) => job.train::<B, _, _>(
-            n.generator.try_init::<B>(device)?,
-            n.discriminator.try_init::<B>(device)?,
-            device,
-        )?,
-    };
+    let (summary, count) = config.networks.build::<B, _>(device, job)?;
     Ok(ImageRunReport {
         dir: dir.to_path_buf(),
         last: summary.last,
@@ -380,27 +457,25 @@ pub fn run_images<B: AutodiffBackend>(
 }
 
 /// One image run, generic over the networks.
-struct ImageJob<'a, 'o> {
+struct ImageJob<'a, 'o, B: AutodiffBackend> {
     config: &'a ImageRunConfig,
     images: ImageSet,
     dir: &'a Path,
     resume: bool,
     observers: &'a mut [&'o mut dyn Observer],
+    device: &'a B::Device,
 }
 
-impl ImageJob<'_, '_> {
-    fn train<B, G, D>(
-        self,
-        generator: G,
-        discriminator: D,
-        device: &B::Device,
-    ) -> GanResult<(gan_train::RunSummary, usize)>
+impl<B: AutodiffBackend> NetworksTask<B> for ImageJob<'_, '_, B> {
+    type Output = (gan_train::RunSummary, usize);
+
+    fn run<G, D>(self, generator: G, discriminator: D) -> GanResult<Self::Output>
     where
-        B: AutodiffBackend,
         G: Generator<B> + AutodiffModule<B>,
         D: Discriminator<B> + AutodiffModule<B>,
         G::InnerModule: Generator<B::InnerBackend>,
     {
+        let device = self.device;
         let config = self.config;
         let training = config.training.clone().with_seed(config.seed);
         let mut trainer = Trainer::new(

@@ -39,10 +39,9 @@ pub(crate) fn save_config<C: Config + PartialEq>(
         object.insert(crate::sample::KIND.into(), kind.into());
     }
     let text = serde_json::to_string_pretty(&json).expect("JSON values serialise");
-    gan_data::write_atomic(&config_path, text.as_bytes())
-        .map_err(|source| GanError::Io {
-            action: "cannot write",
-            path: config_path,
-            source,
-        })
+    gan_data::write_atomic(&config_path, text.as_bytes()).map_err(|source| GanError::Io {
+        action: "cannot write",
+        path: config_path,
+        source,
+    })
 }

@@ -12,7 +12,7 @@ use gan_train::{GeneratorWeights, RunDir, load_generator};
 use gan_viz::{ImageGrid, Rgb, ScatterPlot};
 
 use crate::error::{GanError, Result};
-use crate::image::{ImageNetworks, ImageRunConfig};
+use crate::image::{GeneratorTask, ImageRunConfig};
 use crate::toy::ToyRunConfig;
 
 /// The field of `config.json` that names the run's kind: `"toy"` or `"image"`.
@@ -441,19 +441,24 @@ impl Draw<'_> {
                 c.generator.prior,
                 device,
             ),
-            RunSpec::Images(c) => match &c.networks {
-                ImageNetworks::Dcgan(n) => self.with(
-                    n.generator.try_init::<B>(device)?,
-                    n.generator.prior,
-                    device,
-                ),
-                ImageNetworks::Mlp(n) => self.with(
-                    n.generator.try_init::<B>(device)?,
-                    n.generator.prior,
-                    device,
-                ),
-            },
+            RunSpec::Images(c) => c
+                .networks
+                .build_generator::<B, _>(device, DrawOn { draw: self, device }),
         }
+    }
+}
+
+/// [`Draw::with`] as a [`GeneratorTask`].
+struct DrawOn<'a, 'd, B: Backend> {
+    draw: &'a Draw<'d>,
+    device: &'a B::Device,
+}
+
+impl<B: Backend> GeneratorTask<B> for DrawOn<'_, '_, B> {
+    type Output = Tensor<B, 2>;
+
+    fn run<G: Generator<B>>(self, generator: G, prior: Prior) -> Result<Tensor<B, 2>> {
+        self.draw.with(generator, prior, self.device)
     }
 }
 
@@ -474,36 +479,10 @@ fn view(spec: &RunSpec, seed: u64) -> Result<(SampleKind, Vec<usize>)> {
                 gan_data::PixelRange::MinusOneToOne => (-1.0, 1.0),
                 gan_data::PixelRange::ZeroToOne => (0.0, 1.0),
             };
-            let shape = match &c.networks {
-                ImageNetworks::Dcgan(n) => vec![
-                    n.generator.channels,
-                    n.generator.image_size,
-                    n.generator.image_size,
-                ],
-                ImageNetworks::Mlp(n) => image_shape(&c.dataset, n.generator.output_dim)?,
-            };
+            let shape = c.networks.image_shape(&c.dataset)?.to_vec();
             (SampleKind::Images { low, high }, shape)
         }
     })
-}
-
-/// `[channels, side, side]` of a flat image generator with `features` outputs on `dataset`
-/// (3 channels for CIFAR-10 and colour folders, else 1).
-pub fn image_shape(dataset: &gan_data::ImageDataset, features: usize) -> Result<Vec<usize>> {
-    let channels = match dataset {
-        gan_data::ImageDataset::Cifar10(_) => 3,
-        gan_data::ImageDataset::Folder(f) => f.channels,
-        _ => 1,
-    };
-    let side = ((features / channels) as f64).sqrt().round() as usize;
-    if channels * side * side != features {
-        return Err(GanError::Invalid {
-            field: "generator.output_dim",
-            value: features.to_string(),
-            expected: format!("channels ({channels}) x a square side"),
-        });
-    }
-    Ok(vec![channels, side, side])
 }
 
 /// Checks a requested class against the run's generator.

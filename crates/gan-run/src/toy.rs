@@ -3,11 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::preview::SampleView;
 use burn::config::Config;
 use burn::tensor::backend::AutodiffBackend;
 use gan_data::{Toy2d, ToySampler};
 use gan_models::{Generator, MlpDiscriminatorConfig, MlpGeneratorConfig, OutputActivation, Prior};
-use crate::preview::SampleView;
 use gan_train::{
     GanLoss, Metrics, Observer, OptimizerConfig, RunConfig, RunDir, TrainConfig, Trainer,
 };

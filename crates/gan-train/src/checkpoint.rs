@@ -403,7 +403,6 @@ pub fn prune_checkpoints(root: &Path, keep: usize) -> CkResult<()> {
     Ok(())
 }
 
-
 /// The `state.json` bytes of a checkpoint: the generic header with the algorithm's own state
 /// (already serialised) as its last field, `state`.
 fn state_bytes(header: &Header, state: Option<&str>) -> Vec<u8> {
@@ -541,10 +540,12 @@ impl CheckpointReader {
         let name = player.name();
         let weights = format!("{name}.safetensors");
         let module = load_weights(player.module().clone(), &self.dir.join(&weights))?;
-        let saved = self.saved_ids(name).ok_or_else(|| CheckpointError::Corrupt {
-            path: self.state_path(),
-            reason: format!("no parameter identities for the player `{name}`"),
-        })?;
+        let saved = self
+            .saved_ids(name)
+            .ok_or_else(|| CheckpointError::Corrupt {
+                path: self.state_path(),
+                reason: format!("no parameter identities for the player `{name}`"),
+            })?;
         let current = param_ids(&module);
         if saved.len() != current.len() {
             return Err(CheckpointError::Architecture {
@@ -608,7 +609,8 @@ impl CheckpointReader {
         current: &T,
         ignore: &[&str],
     ) -> TrainResult<()> {
-        let mut values = [saved, current].map(|c| serde_json::to_value(c).expect("configs serialise"));
+        let mut values =
+            [saved, current].map(|c| serde_json::to_value(c).expect("configs serialise"));
         for value in &mut values {
             if let Some(object) = value.as_object_mut() {
                 for field in ignore {

@@ -790,12 +790,11 @@ where
         let state: ClassicState = checkpoint.state()?;
         // Compare the typed configs (re-serialised), so that float fields stored as f32
         // compare by value rather than by their decimal text.
-        let saved: TrainConfig = serde_json::from_value(state.config).map_err(|e| {
-            crate::CheckpointError::Corrupt {
+        let saved: TrainConfig =
+            serde_json::from_value(state.config).map_err(|e| crate::CheckpointError::Corrupt {
                 path: checkpoint.state_path(),
                 reason: format!("config: {e}"),
-            }
-        })?;
+            })?;
         checkpoint.check_config(&saved, &self.config, &["iterations"])?;
         // Load into copies so that a failure leaves the trainer as it was.
         let generator = checkpoint.player(&self.generator, &self.device)?;
