@@ -583,19 +583,10 @@ fn resolve(args: &TrainArgs, resume_dir: Option<&Path>) -> Result<RunSpec> {
             }
         }
     }
-    let preset = args.loss.map(LossPreset::from);
-    // The gradient penalty is per sample; batch norm would mix the samples of a batch
-    // (Gulrajani et al. 2017, section 4).
-    if let (Some(preset), RunSpec::Images(c)) = (preset, &mut spec)
-        && preset.forbids_batch_norm()
-        && let ImageNetworks::Dcgan(n) = &mut c.networks
-    {
-        n.discriminator.batch_norm = false;
+    if let Some(loss) = args.loss {
+        spec.apply_loss_preset(LossPreset::from(loss));
     }
     let (training, run, seed) = parts(&mut spec);
-    if let Some(preset) = preset {
-        *training = training.clone().with_preset(preset);
-    }
     if let Some(n) = args.checkpoint_every {
         run.checkpoint_every = n;
     }

@@ -37,6 +37,13 @@ fn npy_round_trips_and_bad_files_are_named() {
             npy(&ok.replace("(1, 2)", "(1, x)"), &data),
             "shape entry \"x\"",
         ),
+        (
+            npy(
+                &ok.replace("(1, 2)", "(4611686018427387904, 4611686018427387904)"),
+                &data,
+            ),
+            "more elements than this machine can hold",
+        ),
     ];
     for (bytes, expected) in cases {
         std::fs::write(&path, &bytes).unwrap();

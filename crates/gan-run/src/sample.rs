@@ -98,6 +98,25 @@ impl RunSpec {
         }
     }
 
+    /// Applies a loss preset ([`gan_train::TrainConfig::with_preset`]) to the run's training,
+    /// and the rule that comes with it for the networks: a critic under the gradient penalty
+    /// has no batch norm, which would mix the samples of a batch (Gulrajani et al. 2017,
+    /// section 4).
+    pub fn apply_loss_preset(&mut self, preset: gan_train::LossPreset) {
+        let training = match self {
+            RunSpec::Toy(c) => &mut c.training,
+            RunSpec::Images(c) => {
+                if preset.forbids_batch_norm()
+                    && let crate::image::ImageNetworks::Dcgan(n) = &mut c.networks
+                {
+                    n.discriminator.batch_norm = false;
+                }
+                &mut c.training
+            }
+        };
+        *training = training.clone().with_preset(preset);
+    }
+
     /// The number of classes of a conditional generator.
     pub fn num_classes(&self) -> Option<usize> {
         match self {
@@ -297,13 +316,15 @@ fn parse_npy(bytes: &[u8]) -> std::result::Result<(Vec<f32>, Vec<usize>), String
         .filter(|d| !d.is_empty())
         .map(|d| d.parse::<usize>().map_err(|_| format!("shape entry {d:?}")))
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    let count: usize = shape.iter().product();
+    let bytes_needed = shape
+        .iter()
+        .try_fold(4usize, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| format!("shape {shape:?} has more elements than this machine can hold"))?;
     let data = &bytes[start + header_len..];
-    if data.len() != 4 * count {
+    if data.len() != bytes_needed {
         return Err(format!(
-            "{} bytes of data, expected {} for shape {shape:?}",
-            data.len(),
-            4 * count
+            "{} bytes of data, expected {bytes_needed} for shape {shape:?}",
+            data.len()
         ));
     }
     let values = data
