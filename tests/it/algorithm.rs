@@ -12,8 +12,7 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
 use gan::data::BatchSource;
 use gan::models::{
-    Discriminator, GanRng, Generator, MlpDiscriminator, MlpDiscriminatorConfig, MlpGenerator,
-    MlpGeneratorConfig, OutputActivation, Prior, rng_from_seed,
+    Discriminator, GanRng, Generator, MlpDiscriminator, MlpGenerator, Prior, rng_from_seed,
 };
 use gan::train::{
     AdamParams, Algorithm, CheckpointReader, CheckpointWriter, GanLoss, LrSchedule,
@@ -21,7 +20,9 @@ use gan::train::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::common::{Gaussian1d, KillAt, host_init, mean_std, param_values};
+use crate::common::{
+    Gaussian1d, KillAt, affine_generator, host_init, mean_std, param_values, small_discriminator,
+};
 
 /// The algorithm's settings, saved in its checkpoints.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,24 +53,8 @@ struct TwoCriticsState {
 impl<B: AutodiffBackend> TwoCritics<B> {
     fn new(config: TwoCriticsConfig, device: &B::Device) -> Self {
         let adam = OptimizerConfig::Adam(AdamParams::new().with_beta_1(0.5));
-        let generator = MlpGeneratorConfig::new()
-            .with_latent_dim(1)
-            .with_hidden(vec![])
-            .with_output_dim(1)
-            .with_output_activation(OutputActivation::Identity)
-            .with_prior(Prior::Normal)
-            .init::<B>(device);
-        let generator = crate::common::set_params(generator, &[1.0, 0.0]);
-        let critic = |seed| {
-            let d = MlpDiscriminatorConfig::new()
-                .with_input_dim(1)
-                .with_hidden(vec![32, 32])
-                .with_pieces(1)
-                .with_input_dropout(0.0)
-                .with_hidden_dropout(0.0)
-                .init::<B>(device);
-            host_init(d, seed)
-        };
+        let generator = affine_generator::<B>(1.0, 0.0, device);
+        let critic = |seed| small_discriminator::<B>(32, seed, device);
         let lr = config.lr;
         Self {
             generator: Player::new("generator", generator, &adam, lr, LrSchedule::Constant),
@@ -311,25 +296,10 @@ fn two_critics_checkpoint_and_resume_bitwise<B: AutodiffBackend>(device: &B::Dev
     assert_eq!(metrics(&resumed_run), straight_metrics);
 
     // The classic algorithm refuses its checkpoints, naming both algorithms.
-    let (g, d) = (
-        crate::common::set_params(
-            MlpGeneratorConfig::new()
-                .with_latent_dim(1)
-                .with_hidden(vec![])
-                .with_output_dim(1)
-                .init::<B>(device),
-            &[1.0, 0.0],
-        ),
-        MlpDiscriminatorConfig::new()
-            .with_input_dim(1)
-            .with_hidden(vec![32, 32])
-            .with_pieces(1)
-            .init::<B>(device),
-    );
     let mut classic = gan::train::Trainer::new(
         gan::train::TrainConfig::new(),
-        g,
-        d,
+        affine_generator::<B>(1.0, 0.0, device),
+        small_discriminator::<B>(32, 8, device),
         Prior::Normal,
         device.clone(),
     )

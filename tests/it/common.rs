@@ -309,3 +309,35 @@ impl gan::train::Observer for KillAt {
         }
     }
 }
+
+/// `G(z) = scale * z + shift` for `z ~ N(0, 1)`: exactly `N(shift, scale²)`.
+pub fn affine_generator<B: burn::tensor::backend::AutodiffBackend>(
+    scale: f32,
+    shift: f32,
+    device: &B::Device,
+) -> gan::models::MlpGenerator<B> {
+    let g = gan::models::MlpGeneratorConfig::new()
+        .with_latent_dim(1)
+        .with_hidden(vec![])
+        .with_output_dim(1)
+        .with_output_activation(gan::models::OutputActivation::Identity)
+        .with_prior(gan::models::Prior::Normal)
+        .init::<B>(device);
+    set_params(g, &[scale, shift])
+}
+
+/// A 1-D discriminator: two hidden layers of `width` LeakyReLU units, no dropout.
+pub fn small_discriminator<B: burn::tensor::backend::AutodiffBackend>(
+    width: usize,
+    seed: u64,
+    device: &B::Device,
+) -> gan::models::MlpDiscriminator<B> {
+    let d = gan::models::MlpDiscriminatorConfig::new()
+        .with_input_dim(1)
+        .with_hidden(vec![width, width])
+        .with_pieces(1)
+        .with_input_dropout(0.0)
+        .with_hidden_dropout(0.0)
+        .init::<B>(device);
+    host_init(d, seed)
+}

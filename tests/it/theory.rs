@@ -19,10 +19,7 @@ use std::path::Path;
 use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
 use gan::data::{Toy2d, ToySampler};
-use gan::models::{
-    Discriminator, MlpDiscriminator, MlpDiscriminatorConfig, MlpGenerator, MlpGeneratorConfig,
-    OutputActivation, Prior,
-};
+use gan::models::{Discriminator, MlpDiscriminator, MlpDiscriminatorConfig, MlpGenerator, Prior};
 use gan::toy::ToyRunConfig;
 use gan::train::{
     AdamParams, GanLoss, GradientPenalty, OptimizerConfig, RmsPropParams, RunConfig, RunDir,
@@ -30,40 +27,9 @@ use gan::train::{
 };
 
 use crate::common::{
-    Gaussian1d, KillAt, host_init, is_bitwise_backend, max_abs_diff, mean_std, param_values,
+    Gaussian1d, KillAt, affine_generator, host_init, is_bitwise_backend, max_abs_diff, mean_std,
+    param_values, small_discriminator,
 };
-
-/// `G(z) = scale * z + shift` for `z ~ N(0, 1)`: exactly `N(shift, scale²)`.
-fn affine_generator<B: AutodiffBackend>(
-    scale: f32,
-    shift: f32,
-    device: &B::Device,
-) -> MlpGenerator<B> {
-    let g = MlpGeneratorConfig::new()
-        .with_latent_dim(1)
-        .with_hidden(vec![])
-        .with_output_dim(1)
-        .with_output_activation(OutputActivation::Identity)
-        .with_prior(Prior::Normal)
-        .init::<B>(device);
-    common::set_params(g, &[scale, shift])
-}
-
-/// A 1-D discriminator: two hidden layers of `width` LeakyReLU units, no dropout.
-fn small_discriminator<B: AutodiffBackend>(
-    width: usize,
-    seed: u64,
-    device: &B::Device,
-) -> MlpDiscriminator<B> {
-    let d = MlpDiscriminatorConfig::new()
-        .with_input_dim(1)
-        .with_hidden(vec![width, width])
-        .with_pieces(1)
-        .with_input_dropout(0.0)
-        .with_hidden_dropout(0.0)
-        .init::<B>(device);
-    host_init(d, seed)
-}
 
 /// The discriminator's logits at the points `xs`.
 fn logits_at<B: AutodiffBackend, D: Discriminator<B>>(
