@@ -15,7 +15,7 @@ use crate::Result;
 use crate::backend::{BackendKind, BackendTask, DeviceChoice, run_on};
 use crate::eval::{EvalData, EvalReport, EvalRequest, evaluate_run, evaluate_samples};
 use crate::image::run_images;
-use crate::sample::{RunSpec, SampleRequest, Samples, interpolate_run, sample_run};
+use crate::sample::{RunSpec, SampleRequest, Samples, interpolate_run, sample_run, sweep_code_run};
 use crate::toy::run_toy;
 use crate::train::{Metrics, Observer};
 
@@ -100,7 +100,9 @@ pub fn sample(
     run_on(backend, device, Draw::Sample(run.to_path_buf(), request))?
 }
 
-/// Draws `rows` latent walks of `steps` images each from the trained image run in `run`.
+/// Draws `rows` latent walks of `steps` images each from the trained image run in `run`; with
+/// `code`, sweeps that continuous code of an InfoGAN run from −1 to 1 instead, the noise fixed
+/// along each row.
 pub fn interpolate(
     backend: BackendKind,
     device: DeviceChoice,
@@ -108,12 +110,14 @@ pub fn interpolate(
     rows: usize,
     steps: usize,
     seed: u64,
+    code: Option<usize>,
 ) -> Result<Samples> {
     let draw = Draw::Interpolate {
         run: run.to_path_buf(),
         rows,
         steps,
         seed,
+        code,
     };
     run_on(backend, device, draw)?
 }
@@ -126,6 +130,7 @@ enum Draw {
         rows: usize,
         steps: usize,
         seed: u64,
+        code: Option<usize>,
     },
 }
 
@@ -140,7 +145,15 @@ impl BackendTask for Draw {
                 rows,
                 steps,
                 seed,
+                code: None,
             } => interpolate_run::<B::InnerBackend>(&run, rows, steps, seed, &device),
+            Draw::Interpolate {
+                run,
+                rows,
+                steps,
+                seed,
+                code: Some(code),
+            } => sweep_code_run::<B::InnerBackend>(&run, rows, steps, code, seed, &device),
         }
     }
 }

@@ -285,6 +285,11 @@ struct TrainArgs {
     /// The adversarial loss.
     #[arg(long, value_enum)]
     loss: Option<LossArg>,
+    /// The GAN algorithm: classic (default; Algorithm 1 with --loss), infogan, dragan (the
+    /// non-saturating loss with the DRAGAN penalty, no batch norm in D), ebgan or began. The
+    /// last three train unconditional networks on image datasets.
+    #[arg(long, value_enum)]
+    algorithm: Option<AlgorithmArg>,
     /// Write a checkpoint every N iterations (0: only at the end).
     #[arg(long, value_name = "N")]
     checkpoint_every: Option<usize>,
@@ -350,6 +355,10 @@ struct InterpolateArgs {
     /// Seed of the end points.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// For an InfoGAN run: sweep continuous code J from -1 to 1 along each row instead of
+    /// walking the noise (row r keeps categorical value r % categories).
+    #[arg(long, value_name = "J")]
+    code: Option<usize>,
     /// Output file: .png or .npy.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
@@ -444,6 +453,35 @@ enum LossArg {
     WganGp,
     /// Hinge.
     Hinge,
+    /// Non-saturating with the DRAGAN penalty, lambda 10, no batch norm in a DCGAN
+    /// discriminator (DRAGAN; the same as --algorithm dragan).
+    Dragan,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum AlgorithmArg {
+    /// Algorithm 1 (Goodfellow et al. 2014) with the loss family.
+    Classic,
+    /// InfoGAN (Chen et al. 2016): a 10-way and two continuous latent codes, a Q head.
+    Infogan,
+    /// DRAGAN (Kodali et al. 2017): the gradient penalty around the data, lambda 10.
+    Dragan,
+    /// EBGAN (Zhao et al. 2017): an autoencoder energy with margin 1 and the pull-away term.
+    Ebgan,
+    /// BEGAN (Berthelot et al. 2017): an L1 autoencoder with the k_t balance, gamma 0.5.
+    Began,
+}
+
+impl AlgorithmArg {
+    fn name(self) -> &'static str {
+        match self {
+            AlgorithmArg::Classic => "classic",
+            AlgorithmArg::Infogan => "infogan",
+            AlgorithmArg::Dragan => "dragan",
+            AlgorithmArg::Ebgan => "ebgan",
+            AlgorithmArg::Began => "began",
+        }
+    }
 }
 
 impl From<LossArg> for LossPreset {
@@ -455,6 +493,7 @@ impl From<LossArg> for LossPreset {
             LossArg::Hinge => LossPreset::Hinge,
             LossArg::Wgan => LossPreset::Wgan,
             LossArg::WganGp => LossPreset::WganGp,
+            LossArg::Dragan => LossPreset::Dragan,
         }
     }
 }
@@ -583,6 +622,18 @@ fn resolve(args: &TrainArgs, resume_dir: Option<&Path>) -> Result<RunSpec> {
             }
         }
     }
+    if let Some(algorithm) = args.algorithm {
+        if algorithm == AlgorithmArg::Dragan
+            && let Some(loss) = args.loss.filter(|&l| l != LossArg::Dragan)
+        {
+            return Err(GanError::Invalid {
+                field: "--loss",
+                value: format!("{loss:?}").to_lowercase(),
+                expected: "no --loss with --algorithm dragan, which is the non-saturating loss with the DRAGAN penalty".into(),
+            });
+        }
+        spec.apply_algorithm(algorithm.name())?;
+    }
     if let Some(loss) = args.loss {
         spec.apply_loss_preset(LossPreset::from(loss));
     }
@@ -652,6 +703,7 @@ fn train(args: TrainArgs) -> Result<()> {
     let backend = args.backend.backend()?;
     let dataset_name = spec.dataset_label();
     let model = spec.model_label();
+    let algorithm = spec.algorithm_label();
     let resume = resume_dir.is_some();
     let dir = resume_dir.or(args.out.clone()).unwrap_or_else(|| {
         PathBuf::from("runs").join(format!("{dataset_name}-{model}-{}", utc_stamp()))
@@ -674,9 +726,14 @@ fn train(args: TrainArgs) -> Result<()> {
     };
     match &report.last {
         Some(m) => println!(
-            "trained {dataset_name} ({model}) on {backend} in {:.1} s{from}: loss D {:.4}, G {:.4}, \
-             D(x) {:.3}, D(G(z)) {:.3}",
-            report.seconds, m["d_loss"], m["g_loss"], m["d_real"], m["d_fake"]
+            "trained {dataset_name} ({model}, {algorithm}) on {backend} in {:.1} s{from}: {}",
+            report.seconds,
+            m.values
+                .iter()
+                .filter(|(key, _)| !key.ends_with("grad_norm"))
+                .map(|(key, value)| format!("{key} {value:.4}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         None => println!("{dataset_name}: nothing left to train{from}"),
     }
@@ -760,6 +817,7 @@ fn interpolate(args: InterpolateArgs) -> Result<()> {
         args.rows,
         args.steps,
         args.seed,
+        args.code,
     )?;
     samples.save(&args.out)?;
     println!(

@@ -4,8 +4,8 @@
 //! job's quality) run on Flex only. This module ties the other backends to them: the same
 //! host-drawn weights, the same host-drawn batches and noise, and 20 iterations of every loss
 //! of the trainer (with `k = 5` for the Wasserstein critics, weight clipping, WGAN-GP and R1
-//! penalties, an EMA generator, a class-conditional MLP and an ACGAN DCGAN with batch norm)
-//! end with the same weights and the same logged losses as on Flex, within the tolerances
+//! penalties, an EMA generator, a class-conditional MLP and an ACGAN DCGAN with batch norm, and
+//! the algorithms DRAGAN, InfoGAN, EBGAN and BEGAN with `k_t`) end with the same weights and the same logged losses as on Flex, within the tolerances
 //! below. A check in every test shows that the tolerance separates: one iteration more on
 //! Flex moves the weights by far more than the tolerance.
 
@@ -14,11 +14,12 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use gan::data::{Batch, BatchSource, Toy2d, ToySampler};
 use gan::models::{
-    ConditionConfig, Discriminator, Generator, MlpDiscriminatorConfig, MlpGeneratorConfig,
-    OutputActivation, Prior,
+    ConditionConfig, Discriminator, Generator, MlpAutoencoderConfig, MlpDiscriminatorConfig,
+    MlpGeneratorConfig, OutputActivation, Prior, QHeadConfig,
 };
 use gan::train::{
-    AdamParams, GanLoss, GradientPenalty, OptimizerConfig, RmsPropParams, TrainConfig, Trainer,
+    AdamParams, Algorithm, Began, BeganConfig, Ebgan, EbganConfig, GanLoss, GradientPenalty,
+    InfoGan, InfoGanConfig, LossPreset, OptimizerConfig, RmsPropParams, TrainConfig, Trainer,
 };
 use rand::{RngExt, SeedableRng};
 
@@ -51,6 +52,15 @@ enum Case {
     ConditionalMlp,
     /// ACGAN on a small DCGAN-28 (transposed convolutions, batch norm) with an EMA generator.
     AcganDcgan,
+    /// DRAGAN: the non-saturating loss and the penalty at host-drawn perturbed points.
+    Dragan,
+    /// InfoGAN: a 4-way and a continuous code, a Q head with batch norm.
+    InfoGan,
+    /// EBGAN: an MLP autoencoder, margin and pull-away term.
+    Ebgan,
+    /// BEGAN: an MLP autoencoder and the k_t controller (gain raised to move k within 20
+    /// iterations).
+    Began,
 }
 
 impl Case {
@@ -97,6 +107,9 @@ impl Case {
                 .with_loss(GanLoss::NonSaturating)
                 .with_batch_size(8)
                 .with_ema_decay(Some(0.9)),
+            Case::Dragan => base.with_preset(LossPreset::Dragan),
+            Case::InfoGan | Case::Ebgan => base,
+            Case::Began => base.with_ema_decay(Some(0.9)),
         }
     }
 }
@@ -166,27 +179,43 @@ impl<B: Backend> BatchSource<B> for LabelledImages {
     }
 }
 
-/// Runs `iterations` of `trainer` on `data`, collecting the outcome.
-fn train<B, G, D, S>(mut trainer: Trainer<B, G, D>, data: &mut S, iterations: usize) -> Outcome
+/// Runs `iterations` of `algorithm` on `data`, collecting every logged value and, after the
+/// run, the weights `weights` reads.
+fn train<B, A, S>(
+    mut algorithm: A,
+    data: &mut S,
+    iterations: usize,
+    weights: impl Fn(&A) -> Vec<f32>,
+) -> Outcome
 where
     B: AutodiffBackend,
-    G: Generator<B> + AutodiffModule<B>,
-    D: Discriminator<B> + AutodiffModule<B>,
+    A: Algorithm<B>,
     S: BatchSource<B>,
 {
     let mut losses = Vec::new();
     for _ in 0..iterations {
-        let l = trainer.step(data).unwrap().to_host();
-        losses.extend([l.d_loss, l.g_loss, l.d_real, l.d_fake]);
-        losses.extend(l.penalty);
-        losses.extend(l.aux);
+        let log = algorithm.step(data, false).unwrap().to_host();
+        losses.extend(log.into_iter().map(|(_, v)| v));
     }
+    Outcome {
+        weights: weights(&algorithm),
+        losses,
+    }
+}
+
+/// The weights of a classic trainer: G, D, then the EMA generator.
+fn trainer_weights<B, G, D>(trainer: &Trainer<B, G, D>) -> Vec<f32>
+where
+    B: AutodiffBackend,
+    G: Generator<B> + AutodiffModule<B>,
+    D: Discriminator<B> + AutodiffModule<B>,
+{
     let mut weights = param_values(trainer.generator());
     weights.extend(param_values(trainer.discriminator()));
     if let Some(ema) = trainer.ema_generator() {
         weights.extend(param_values(ema));
     }
-    Outcome { weights, losses }
+    weights
 }
 
 /// `case` on backend `B` for `iterations`, from weights drawn on the host.
@@ -204,13 +233,81 @@ fn run<B: AutodiffBackend>(case: Case, iterations: usize, device: &B::Device) ->
         .with_pieces(2)
         .with_input_dropout(0.0)
         .with_hidden_dropout(0.0);
+    let mut ring = ToySampler::new(Toy2d::ring8(), 3).unwrap();
+    let autoencoder = || {
+        host_init(
+            MlpAutoencoderConfig::new()
+                .with_hidden(vec![32])
+                .with_code_dim(4)
+                .init::<B>(device),
+            2,
+        )
+    };
     match case {
+        Case::InfoGan => {
+            let info = InfoGanConfig::new().with_categories(4).with_continuous(1);
+            let g = host_init(
+                mlp_g.with_latent_dim(4 + info.code_dim()).init::<B>(device),
+                1,
+            );
+            let d = host_init(mlp_d.init::<B>(device), 2);
+            let q = host_init(
+                QHeadConfig::new(32, info.code_dim())
+                    .with_hidden(Some(16))
+                    .init::<B>(device),
+                3,
+            );
+            let algorithm =
+                InfoGan::new(config, info, g, d, q, Prior::Normal, device.clone()).unwrap();
+            train(algorithm, &mut ring, iterations, |a: &InfoGan<B, _, _>| {
+                let mut w = param_values(a.generator());
+                w.extend(param_values(a.discriminator()));
+                w.extend(param_values(a.q()));
+                w
+            })
+        }
+        Case::Ebgan => {
+            let g = host_init(mlp_g.init::<B>(device), 1);
+            let algorithm = Ebgan::new(
+                config,
+                EbganConfig::new().with_margin(0.5),
+                g,
+                autoencoder(),
+                Prior::Normal,
+                device.clone(),
+            )
+            .unwrap();
+            train(algorithm, &mut ring, iterations, |a: &Ebgan<B, _, _>| {
+                let mut w = param_values(a.generator());
+                w.extend(param_values(a.discriminator()));
+                w
+            })
+        }
+        Case::Began => {
+            let g = host_init(mlp_g.init::<B>(device), 1);
+            let algorithm = Began::new(
+                config,
+                BeganConfig::new().with_lambda_k(0.05),
+                g,
+                autoencoder(),
+                Prior::Normal,
+                device.clone(),
+            )
+            .unwrap();
+            train(algorithm, &mut ring, iterations, |a: &Began<B, _, _>| {
+                let mut w = param_values(a.generator());
+                w.extend(param_values(a.discriminator()));
+                w.extend(param_values(&a.inference_generator()));
+                w.push(a.k());
+                w
+            })
+        }
         Case::AcganDcgan => {
             let (g, d) = crate::common::acgan_dcgan28::<B>(device);
             let (g, d) = (host_init(g, 1), host_init(d, 2));
             let trainer = Trainer::new(config, g, d, Prior::Normal, device.clone()).unwrap();
             let mut data = LabelledImages(rand_pcg::Pcg64::seed_from_u64(3));
-            train(trainer, &mut data, iterations)
+            train(trainer, &mut data, iterations, trainer_weights)
         }
         Case::ConditionalMlp => {
             let condition = Some(ConditionConfig::new(4));
@@ -219,7 +316,7 @@ fn run<B: AutodiffBackend>(case: Case, iterations: usize, device: &B::Device) ->
             let (g, d) = (host_init(g, 1), host_init(d, 2));
             let trainer = Trainer::new(config, g, d, Prior::Normal, device.clone()).unwrap();
             let mut data = LabelledBlobs(rand_pcg::Pcg64::seed_from_u64(3));
-            train(trainer, &mut data, iterations)
+            train(trainer, &mut data, iterations, trainer_weights)
         }
         _ => {
             let config = if case == Case::R1 {
@@ -233,7 +330,7 @@ fn run<B: AutodiffBackend>(case: Case, iterations: usize, device: &B::Device) ->
             );
             let trainer = Trainer::new(config, g, d, Prior::Normal, device.clone()).unwrap();
             let mut data = ToySampler::new(Toy2d::ring8(), 3).unwrap();
-            train(trainer, &mut data, iterations)
+            train(trainer, &mut data, iterations, trainer_weights)
         }
     }
 }
@@ -316,6 +413,12 @@ equivalence_tests!(ndarray, "ndarray", gan::backend::NdArrayAutodiff, Default::d
     conditional_mlp => ConditionalMlp
         ignore "known: ndarray's non-saturating loss differs from Flex's by about 1e-3",
     acgan_dcgan_ema => AcganDcgan,
+    dragan => Dragan
+        ignore "known: ndarray's non-saturating loss differs from Flex's by about 1e-3",
+    infogan => InfoGan
+        ignore "known: ndarray's non-saturating loss differs from Flex's by about 1e-3",
+    ebgan => Ebgan,
+    began => Began,
 );
 
 equivalence_tests!(wgpu, "wgpu", gan::backend::WgpuAutodiff,
@@ -329,6 +432,10 @@ equivalence_tests!(wgpu, "wgpu", gan::backend::WgpuAutodiff,
     r1_k2_fresh_noise => R1,
     conditional_mlp => ConditionalMlp,
     acgan_dcgan_ema => AcganDcgan,
+    dragan => Dragan,
+    infogan => InfoGan,
+    ebgan => Ebgan,
+    began => Began,
 );
 
 equivalence_tests!(tch, "tch", gan::backend::LibTorchAutodiff, crate::common::tch_device();
@@ -341,4 +448,8 @@ equivalence_tests!(tch, "tch", gan::backend::LibTorchAutodiff, crate::common::tc
     r1_k2_fresh_noise => R1,
     conditional_mlp => ConditionalMlp,
     acgan_dcgan_ema => AcganDcgan,
+    dragan => Dragan,
+    infogan => InfoGan,
+    ebgan => Ebgan,
+    began => Began,
 );

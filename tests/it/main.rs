@@ -32,3 +32,4 @@ mod quality;
 mod run_spec;
 mod theory;
 mod training;
+mod variants;

@@ -123,7 +123,8 @@ fn tanh_critic<B: Backend>(params: &CriticParams, device: &B::Device) -> TanhCri
 }
 
 /// The first-order penalty's parameter gradient matches the exact one (closed form, f64) to
-/// 1e-3 of its largest component with the default step h = 1e-2, for WGAN-GP and R1; the
+/// 1e-3 of its largest component with the default step h = 1e-2, for WGAN-GP, DRAGAN and R1
+/// (the penalty's value and gradient at given points; DRAGAN's points are in `variants`); the
 /// reported value matches to 1e-5 relative; and the error shrinks like h² (h = 0.1 is at
 /// least 20x worse than h = 0.01, which shows that the test can tell).
 fn penalty_gradient_matches_exact<B: AutodiffBackend>(device: &B::Device) {
@@ -143,10 +144,11 @@ fn penalty_gradient_matches_exact<B: AutodiffBackend>(device: &B::Device) {
 
     for penalty in [
         GradientPenalty::WganGp { lambda: 10.0 },
+        GradientPenalty::Dragan { lambda: 10.0 },
         GradientPenalty::R1 { gamma: 4.0 },
     ] {
         let phi = |n: f64| match penalty {
-            GradientPenalty::WganGp { lambda } => {
+            GradientPenalty::WganGp { lambda } | GradientPenalty::Dragan { lambda } => {
                 (lambda * (n - 1.0).powi(2), 2.0 * lambda * (n - 1.0))
             }
             GradientPenalty::R1 { gamma } => (gamma / 2.0 * n * n, gamma * n),

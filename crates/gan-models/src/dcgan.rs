@@ -18,10 +18,10 @@ use crate::condition::{ConditionConfig, LabelEncoder, require_labels};
 use crate::error::{ModelError, Result as ModelResult, nonzero};
 use crate::noise::Prior;
 use crate::spectral::{SpectralNorm, forward_conv, forward_linear};
-use crate::traits::{Discriminator, Generator};
+use crate::traits::{Discriminator, FeatureDiscriminator, Generator};
 
 /// DCGAN's weight initialisation: N(0, 0.02).
-fn dcgan_init() -> Initializer {
+pub(crate) fn dcgan_init() -> Initializer {
     Initializer::Normal {
         mean: 0.0,
         std: 0.02,
@@ -29,7 +29,7 @@ fn dcgan_init() -> Initializer {
 }
 
 /// Batch norm with DCGAN's initialisation: gamma ~ N(1, 0.02), beta = 0.
-fn dcgan_batch_norm<B: Backend>(features: usize, device: &B::Device) -> BatchNorm<B> {
+pub(crate) fn dcgan_batch_norm<B: Backend>(features: usize, device: &B::Device) -> BatchNorm<B> {
     let mut bn = BatchNormConfig::new(features).init(device);
     bn.gamma = Param::from_tensor(Tensor::random(
         [features],
@@ -506,16 +506,23 @@ impl<B: Backend> DcganDiscriminator<B> {
         labels: Option<Tensor<B, 1, Int>>,
     ) -> (Tensor<B, 2>, Option<Tensor<B, 2>>) {
         let phi = self.features(images, labels.clone());
+        let logit = self.head(phi.clone(), labels);
+        let aux = self.aux.as_ref().map(|head| head.forward(phi));
+        (logit, aux)
+    }
+
+    /// The logit from the features `phi` (with the projection term for projection
+    /// discriminators).
+    fn head(&self, phi: Tensor<B, 2>, labels: Option<Tensor<B, 1, Int>>) -> Tensor<B, 2> {
         let mut logit = self.logit.forward(phi.clone());
         if let Some(embedding) = &self.projection {
             let labels = require_labels(labels, "projection DcganDiscriminator");
             let [batch] = labels.dims();
             let e: Tensor<B, 3> = embedding.forward(labels.reshape([batch, 1]));
             let e = e.squeeze_dim::<2>(1); // [batch, features]
-            logit = logit + (e * phi.clone()).sum_dim(1);
+            logit = logit + (e * phi).sum_dim(1);
         }
-        let aux = self.aux.as_ref().map(|head| head.forward(phi));
-        (logit, aux)
+        logit
     }
 }
 
@@ -544,6 +551,25 @@ impl<B: Backend> Discriminator<B> for DcganDiscriminator<B> {
         let [batch, _] = x.dims();
         let s = self.image_size;
         self.forward(x.reshape([batch, self.channels, s, s]), labels)
+    }
+}
+
+impl<B: Backend> FeatureDiscriminator<B> for DcganDiscriminator<B> {
+    fn feature_dim(&self) -> usize {
+        self.logit.linear.weight.dims()[0]
+    }
+
+    fn discriminate_with_features(
+        &self,
+        x: Tensor<B, 2>,
+        labels: Option<Tensor<B, 1, Int>>,
+    ) -> (Tensor<B, 2>, Tensor<B, 2>) {
+        let [batch, _] = x.dims();
+        let s = self.image_size;
+        let images = x.reshape([batch, self.channels, s, s]);
+        let phi = self.features(images, labels.clone());
+        let logit = self.head(phi.clone(), labels);
+        (logit, phi)
     }
 }
 

@@ -23,6 +23,14 @@ pub enum ModelError {
         /// The requested side length.
         size: usize,
     },
+    /// An image size the convolutional autoencoder does not support.
+    #[error(
+        "unsupported autoencoder image size {size}x{size}: the side must be even and at least 4"
+    )]
+    UnsupportedAutoencoderSize {
+        /// The requested side length.
+        size: usize,
+    },
     /// Class conditioning with fewer than two classes.
     #[error("class conditioning needs at least 2 classes, got {num_classes}")]
     TooFewClasses {

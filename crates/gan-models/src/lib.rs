@@ -10,21 +10,27 @@
 //! works on images reshapes internally and reports its per-sample shape through
 //! [`Generator::sample_shape`].
 
+mod autoencoder;
 mod condition;
 mod dcgan;
 mod error;
+mod info;
 mod mlp;
 mod noise;
 mod norm;
 mod spectral;
 mod traits;
 
+pub use autoencoder::{
+    Autoencoder, ConvAutoencoder, ConvAutoencoderConfig, MlpAutoencoder, MlpAutoencoderConfig,
+};
 pub use condition::{ConditionConfig, LabelEncoder, LabelEncoding};
 pub use dcgan::{
     DcganDiscriminator, DcganDiscriminatorConfig, DcganGenerator, DcganGeneratorConfig,
     DcganLayout, DiscriminatorConditioning,
 };
 pub use error::{ModelError, Result};
+pub use info::{QHead, QHeadConfig};
 pub use mlp::{
     Maxout, MlpDiscriminator, MlpDiscriminatorConfig, MlpGenerator, MlpGeneratorConfig,
     OutputActivation,
@@ -32,4 +38,4 @@ pub use mlp::{
 pub use noise::{GanRng, Prior, lerp, rng_from_seed, slerp};
 pub use norm::batch_norm_2d;
 pub use spectral::{SnConv2d, SnLinear, SpectralNorm};
-pub use traits::{Discriminator, Generator, summary, trainable_params};
+pub use traits::{Discriminator, FeatureDiscriminator, Generator, summary, trainable_params};

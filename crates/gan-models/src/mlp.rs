@@ -10,7 +10,7 @@ use burn::tensor::{Int, Tensor};
 use crate::condition::{ConditionConfig, LabelEncoder, require_labels};
 use crate::error::{ModelError, Result as ModelResult, nonzero};
 use crate::noise::Prior;
-use crate::traits::{Discriminator, Generator};
+use crate::traits::{Discriminator, FeatureDiscriminator, Generator};
 
 /// The activation applied to a generator's output layer.
 #[derive(Config, Debug, Copy, PartialEq)]
@@ -272,6 +272,16 @@ impl<B: Backend> MlpDiscriminator<B> {
     /// - `labels`: `[batch]`, required when the discriminator is conditional
     /// - output: `[batch, 1]`
     pub fn forward(&self, x: Tensor<B, 2>, labels: Option<Tensor<B, 1, Int>>) -> Tensor<B, 2> {
+        self.output.forward(self.features(x, labels)) // [batch, 1]
+    }
+
+    /// The last hidden layer's output (the input itself without hidden layers), from which the
+    /// logit is computed.
+    ///
+    /// # Shapes
+    /// - `x`: `[batch, input_dim]`
+    /// - output: `[batch, last hidden width]`
+    pub fn features(&self, x: Tensor<B, 2>, labels: Option<Tensor<B, 1, Int>>) -> Tensor<B, 2> {
         let x = join_label(&self.label, x, labels, "MlpDiscriminator");
         let mut h = self.input_dropout.forward(x);
         for layer in &self.layers {
@@ -281,7 +291,7 @@ impl<B: Backend> MlpDiscriminator<B> {
             }
             h = self.hidden_dropout.forward(h);
         }
-        self.output.forward(h) // [batch, 1]
+        h
     }
 }
 
@@ -320,6 +330,21 @@ fn probability(field: &'static str, value: f64) -> ModelResult<()> {
         Ok(())
     } else {
         Err(ModelError::InvalidDropout { field, value })
+    }
+}
+
+impl<B: Backend> FeatureDiscriminator<B> for MlpDiscriminator<B> {
+    fn feature_dim(&self) -> usize {
+        self.output.weight.dims()[0]
+    }
+
+    fn discriminate_with_features(
+        &self,
+        x: Tensor<B, 2>,
+        labels: Option<Tensor<B, 1, Int>>,
+    ) -> (Tensor<B, 2>, Tensor<B, 2>) {
+        let features = self.features(x, labels);
+        (self.output.forward(features.clone()), features)
     }
 }
 

@@ -97,3 +97,22 @@ pub fn summary<B: AutodiffBackend, M: Module<B> + std::fmt::Display>(
         trainable_params::<B, M>(module)
     )
 }
+
+/// A discriminator whose trunk features are exposed, so that another head can share the trunk
+/// (InfoGAN's `Q`, Chen et al. 2016).
+pub trait FeatureDiscriminator<B: Backend>: Discriminator<B> {
+    /// Number of trunk features per sample.
+    fn feature_dim(&self) -> usize;
+
+    /// Scores a batch and returns the trunk features the logit was computed from, in one
+    /// forward pass.
+    ///
+    /// # Shapes
+    /// - `x`: `[batch, input_features]`
+    /// - output: `(logits [batch, 1], features [batch, feature_dim])`
+    fn discriminate_with_features(
+        &self,
+        x: Tensor<B, 2>,
+        labels: Option<Tensor<B, 1, Int>>,
+    ) -> (Tensor<B, 2>, Tensor<B, 2>);
+}

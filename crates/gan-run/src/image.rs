@@ -11,12 +11,16 @@ use burn::module::AutodiffModule;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use gan_data::{ImageDataset, ImageLoader, ImageSet, PixelRange};
 use gan_models::{
-    ConditionConfig, DcganDiscriminatorConfig, DcganGeneratorConfig, Discriminator,
-    DiscriminatorConditioning, Generator, MlpDiscriminatorConfig, MlpGeneratorConfig,
-    OutputActivation, Prior,
+    ConditionConfig, DcganDiscriminatorConfig, DcganGeneratorConfig, DiscriminatorConditioning,
+    FeatureDiscriminator, Generator, MlpDiscriminatorConfig, MlpGeneratorConfig, OutputActivation,
+    Prior,
 };
-use gan_train::{Metrics, Observer, OptimizerConfig, RunConfig, RunDir, TrainConfig, Trainer};
+use gan_train::{
+    Algorithm, Began, Ebgan, InfoGan, Metrics, Observer, OptimizerConfig, RunConfig, RunDir,
+    TrainConfig, Trainer,
+};
 
+use crate::algorithm::AlgorithmConfig;
 use crate::error::{GanError, Result as GanResult};
 
 /// DCGAN's generator and discriminator (Radford et al. 2016).
@@ -84,8 +88,9 @@ pub trait NetworksTask<B: AutodiffBackend> {
     fn run<G, D>(self, generator: G, discriminator: D) -> GanResult<Self::Output>
     where
         G: Generator<B> + AutodiffModule<B>,
-        D: Discriminator<B> + AutodiffModule<B>,
-        G::InnerModule: Generator<B::InnerBackend>;
+        D: FeatureDiscriminator<B> + AutodiffModule<B>,
+        G::InnerModule: Generator<B::InnerBackend>,
+        D::InnerModule: FeatureDiscriminator<B::InnerBackend>;
 }
 
 /// Work on an image run's concrete generator alone, on any backend (sampling): see
@@ -223,6 +228,22 @@ impl ImageNetworks {
         }
     }
 
+    /// The generator's latent input dimension.
+    pub fn latent_dim(&self) -> usize {
+        match self {
+            ImageNetworks::Dcgan(n) => n.generator.latent_dim,
+            ImageNetworks::Mlp(n) => n.generator.latent_dim,
+        }
+    }
+
+    /// Sets the generator's latent input dimension.
+    pub fn set_latent_dim(&mut self, dim: usize) {
+        match self {
+            ImageNetworks::Dcgan(n) => n.generator.latent_dim = dim,
+            ImageNetworks::Mlp(n) => n.generator.latent_dim = dim,
+        }
+    }
+
     /// The generator's noise prior.
     pub fn prior(&self) -> Prior {
         match self {
@@ -331,9 +352,12 @@ pub struct ImageRunConfig {
     /// The generator and discriminator.
     #[config(default = "ImageRunConfig::default_networks()")]
     pub networks: ImageNetworks,
-    /// Training hyper-parameters.
+    /// Training hyper-parameters (the shared ones for the algorithms other than the classic).
     #[config(default = "ImageRunConfig::default_training()")]
     pub training: TrainConfig,
+    /// The GAN algorithm and its own settings.
+    #[config(default = "AlgorithmConfig::Classic")]
+    pub algorithm: AlgorithmConfig,
     /// Logging, sample grids and checkpoints.
     #[config(default = "ImageRunConfig::default_run()")]
     pub run: RunConfig,
@@ -373,6 +397,60 @@ impl ImageRunConfig {
             .with_g_optimizer(OptimizerConfig::adam())
             .with_d_optimizer(OptimizerConfig::adam())
             .with_ema_decay(Some(0.99))
+    }
+
+    /// Checks the algorithm's settings against the networks and the images of `shape`: the
+    /// algorithms other than the classic one train unconditional networks, InfoGAN's generator
+    /// takes the codes after the noise, and an autoencoder is built for the images.
+    pub fn check_algorithm(&self, dataset: &str, shape: [usize; 3]) -> GanResult<()> {
+        let algorithm = &self.algorithm;
+        if matches!(algorithm, AlgorithmConfig::Classic) {
+            return Ok(());
+        }
+        let name = algorithm.name();
+        gan_train::check_shared(&self.training, name, name == gan_train::INFOGAN)?;
+        if self.networks.num_classes().is_some() {
+            return Err(GanError::Invalid {
+                field: "algorithm",
+                value: algorithm.name().into(),
+                expected: format!(
+                    "unconditional networks for {} (--model dcgan or mlp): it does not use class labels",
+                    algorithm.name()
+                ),
+            });
+        }
+        if let Some(info) = algorithm.info() {
+            info.validate()?;
+            let latent = self.networks.latent_dim();
+            if latent <= info.code_dim() {
+                return Err(GanError::Invalid {
+                    field: "networks.generator.latent_dim",
+                    value: latent.to_string(),
+                    expected: format!(
+                        "the noise's dimension plus InfoGAN's {} code inputs (more than {})",
+                        info.code_dim(),
+                        info.code_dim()
+                    ),
+                });
+            }
+        }
+        if let Some(autoencoder) = algorithm.autoencoder() {
+            autoencoder.validate()?;
+            let model = [
+                autoencoder.channels,
+                autoencoder.image_size,
+                autoencoder.image_size,
+            ];
+            if model != shape {
+                return Err(GanError::ImageShape {
+                    dataset: dataset.to_string(),
+                    shape,
+                    network: "autoencoder",
+                    model: model.to_vec(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Replaces the networks by `kind`'s defaults for images of `[channels, size, size]` with
@@ -420,6 +498,7 @@ pub fn run_images<B: AutodiffBackend>(
     let shape = images.shape();
     config.networks.check_shape(images.name(), shape)?;
     config.networks.check_classes(&images)?;
+    config.check_algorithm(images.name(), shape)?;
     let resolved;
     let config = match config.epochs {
         Some(epochs) => {
@@ -472,19 +551,67 @@ impl<B: AutodiffBackend> NetworksTask<B> for ImageJob<'_, '_, B> {
     fn run<G, D>(self, generator: G, discriminator: D) -> GanResult<Self::Output>
     where
         G: Generator<B> + AutodiffModule<B>,
-        D: Discriminator<B> + AutodiffModule<B>,
+        D: FeatureDiscriminator<B> + AutodiffModule<B>,
         G::InnerModule: Generator<B::InnerBackend>,
+        D::InnerModule: FeatureDiscriminator<B::InnerBackend>,
     {
         let device = self.device;
         let config = self.config;
         let training = config.training.clone().with_seed(config.seed);
-        let mut trainer = Trainer::new(
-            training,
-            generator,
-            discriminator,
-            config.networks.prior(),
-            device.clone(),
-        )?;
+        let prior = config.networks.prior();
+        match &config.algorithm {
+            AlgorithmConfig::Classic => {
+                let trainer =
+                    Trainer::new(training, generator, discriminator, prior, device.clone())?;
+                self.fit(trainer)
+            }
+            AlgorithmConfig::InfoGan(run) => {
+                let q = run
+                    .q_head(discriminator.feature_dim())
+                    .try_init::<B>(device)?;
+                let algorithm = InfoGan::new(
+                    training,
+                    run.info.clone(),
+                    generator,
+                    discriminator,
+                    q,
+                    prior,
+                    device.clone(),
+                )?;
+                self.fit(algorithm)
+            }
+            AlgorithmConfig::Ebgan(run) => {
+                let autoencoder = run.autoencoder.try_init::<B>(device)?;
+                let algorithm = Ebgan::new(
+                    training,
+                    run.ebgan.clone(),
+                    generator,
+                    autoencoder,
+                    prior,
+                    device.clone(),
+                )?;
+                self.fit(algorithm)
+            }
+            AlgorithmConfig::Began(run) => {
+                let autoencoder = run.autoencoder.try_init::<B>(device)?;
+                let algorithm = Began::new(
+                    training,
+                    run.began.clone(),
+                    generator,
+                    autoencoder,
+                    prior,
+                    device.clone(),
+                )?;
+                self.fit(algorithm)
+            }
+        }
+    }
+}
+
+impl<B: AutodiffBackend> ImageJob<'_, '_, B> {
+    /// Trains `algorithm` on the run's images into its directory.
+    fn fit<A: Algorithm<B>>(self, mut algorithm: A) -> GanResult<(gan_train::RunSummary, usize)> {
+        let config = self.config;
         let shape = self.images.shape();
         let count = self.images.len();
         let range = config.networks.pixel_range();
@@ -495,7 +622,7 @@ impl<B: AutodiffBackend> NetworksTask<B> for ImageJob<'_, '_, B> {
         };
         let view = SampleView::Images { shape, low, high };
         let summary = crate::preview::train(
-            &mut trainer,
+            &mut algorithm,
             &mut data,
             &RunDir::new(self.dir),
             &config.run,

@@ -2,6 +2,7 @@
 //! `gan` command, as a library. Everything here is generic over Burn's `Backend`; the `gan`
 //! crate picks the backend.
 //!
+//! - [`algorithm`]: which GAN algorithm an image run trains (classic, InfoGAN, EBGAN, BEGAN);
 //! - [`toy`] and [`image`]: the run configs of the 2-D and image experiments and their
 //!   front ends, which build the models, the data source and the classic algorithm and train
 //!   it into a run directory (`config.json` written once, atomically, by this crate);
@@ -14,6 +15,7 @@
 //!   samples over the data); [`draw_loss_curve`]: `loss_curve.png` from `metrics.jsonl`;
 //!   [`train`]: [`gan_train::fit`] with both.
 
+pub mod algorithm;
 mod error;
 pub mod eval;
 pub mod image;
@@ -22,5 +24,6 @@ mod rundir;
 pub mod sample;
 pub mod toy;
 
+pub use algorithm::AlgorithmConfig;
 pub use error::{GanError, Result};
 pub use preview::{PreviewWriter, SampleView, draw_loss_curve, draw_preview, train};

@@ -8,11 +8,12 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 use gan_data::Toy2d;
 use gan_models::{Generator, Prior, lerp, rng_from_seed, slerp};
-use gan_train::{GeneratorWeights, RunDir, load_generator};
+use gan_train::{GeneratorWeights, InfoGanConfig, RunDir, load_generator};
 use gan_viz::{ImageGrid, Rgb, ScatterPlot};
 
+use crate::algorithm::AlgorithmConfig;
 use crate::error::{GanError, Result};
-use crate::image::{GeneratorTask, ImageRunConfig};
+use crate::image::{GeneratorTask, ImageNetworks, ImageRunConfig, ModelKind};
 use crate::toy::ToyRunConfig;
 
 /// The field of `config.json` that names the run's kind: `"toy"` or `"image"`.
@@ -98,6 +99,15 @@ impl RunSpec {
         }
     }
 
+    /// The algorithm's name: `classic` (also for DRAGAN, a loss preset of it), `infogan`,
+    /// `ebgan` or `began`.
+    pub fn algorithm_label(&self) -> &'static str {
+        match self {
+            RunSpec::Toy(_) => gan_train::CLASSIC,
+            RunSpec::Images(c) => c.algorithm.name(),
+        }
+    }
+
     /// Applies a loss preset ([`gan_train::TrainConfig::with_preset`]) to the run's training,
     /// and the rule that comes with it for the networks: a critic under the gradient penalty
     /// has no batch norm, which would mix the samples of a batch (Gulrajani et al. 2017,
@@ -117,13 +127,102 @@ impl RunSpec {
         *training = training.clone().with_preset(preset);
     }
 
-    /// The number of classes of a conditional generator.
+    /// Switches the run to the algorithm called `name` (`classic`, `infogan`, `dragan`,
+    /// `ebgan` or `began`) with its default settings; nothing changes when the run already
+    /// trains it. DRAGAN is the classic algorithm under the `dragan` loss preset (see
+    /// [`Self::apply_loss_preset`]). The other algorithms train unconditional networks:
+    /// conditional ones are replaced by the same family's unconditional defaults. InfoGAN's
+    /// generator takes its codes after the noise, so its `latent_dim` grows by
+    /// [`gan_train::InfoGanConfig::code_dim`] (and shrinks back when leaving InfoGAN). The 2-D
+    /// runs train the classic algorithm (or DRAGAN).
+    pub fn apply_algorithm(&mut self, name: &str) -> Result<()> {
+        let shape = match self {
+            RunSpec::Images(c) => Some(c_shape(c)?),
+            RunSpec::Toy(_) => None,
+        };
+        let dragan = name == "dragan";
+        let algorithm = if dragan { gan_train::CLASSIC } else { name };
+        match shape {
+            Some(shape) => self.apply_algorithm_to_images(algorithm, shape)?,
+            None if algorithm == gan_train::CLASSIC => {}
+            None => {
+                return Err(GanError::Invalid {
+                    field: "--algorithm",
+                    value: name.into(),
+                    expected: "classic or dragan for the 2-D datasets; infogan, ebgan and began train on image datasets".into(),
+                });
+            }
+        }
+        if dragan {
+            self.apply_loss_preset(gan_train::LossPreset::Dragan);
+        }
+        Ok(())
+    }
+
+    fn apply_algorithm_to_images(
+        &mut self,
+        name: &str,
+        [channels, size, _]: [usize; 3],
+    ) -> Result<()> {
+        let RunSpec::Images(c) = self else {
+            return Ok(());
+        };
+        if c.algorithm.name() == name {
+            return Ok(());
+        }
+        let next =
+            AlgorithmConfig::named(name, size, channels).ok_or_else(|| GanError::Invalid {
+                field: "--algorithm",
+                value: name.into(),
+                expected: "classic, infogan, dragan, ebgan or began".into(),
+            })?;
+        if let Some(info) = c.algorithm.info() {
+            let noise = c
+                .networks
+                .latent_dim()
+                .saturating_sub(info.code_dim())
+                .max(1);
+            c.networks.set_latent_dim(noise);
+        }
+        if !matches!(next, AlgorithmConfig::Classic) && c.networks.num_classes().is_some() {
+            let kind = match c.networks.kind() {
+                ModelKind::CganMlp | ModelKind::Mlp => ModelKind::Mlp,
+                _ => ModelKind::Dcgan,
+            };
+            c.networks = ImageNetworks::for_images(kind, size, channels, 2);
+        }
+        if let Some(info) = next.info() {
+            c.networks
+                .set_latent_dim(c.networks.latent_dim() + info.code_dim());
+        }
+        c.algorithm = next;
+        Ok(())
+    }
+
+    /// The number of classes of a conditional generator, or of values of an InfoGAN run's
+    /// categorical code (which `--label` fixes).
     pub fn num_classes(&self) -> Option<usize> {
         match self {
             RunSpec::Toy(_) => None,
-            RunSpec::Images(c) => c.networks.num_classes(),
+            RunSpec::Images(c) => c
+                .networks
+                .num_classes()
+                .or_else(|| c.algorithm.info().map(|i| i.categories).filter(|&k| k > 0)),
         }
     }
+
+    /// InfoGAN's codes, for InfoGAN runs.
+    pub fn info(&self) -> Option<&InfoGanConfig> {
+        match self {
+            RunSpec::Toy(_) => None,
+            RunSpec::Images(c) => c.algorithm.info(),
+        }
+    }
+}
+
+/// `[channels, height, width]` of an image run's generator.
+fn c_shape(c: &ImageRunConfig) -> Result<[usize; 3]> {
+    c.networks.image_shape(&c.dataset)
 }
 
 /// Generated samples and how to show them.
@@ -400,6 +499,11 @@ struct Draw<'a> {
     codes: Codes,
     seed: u64,
     labels: &'a dyn Fn(usize) -> Option<usize>,
+    /// InfoGAN's codes: the noise is the latent vector's first part, the codes follow; the
+    /// categorical value of sample `i` is `labels(i)`, the continuous values are 0 unless
+    /// `sweep` names one that runs from −1 to 1 along each row of a walk.
+    info: Option<InfoGanConfig>,
+    sweep: Option<usize>,
 }
 
 impl Draw<'_> {
@@ -411,9 +515,23 @@ impl Draw<'_> {
         device: &B::Device,
     ) -> Result<Tensor<B, 2>> {
         let (g, _) = load_generator(g, &self.checkpoint, self.weights)?;
-        let dim = g.latent_dim();
+        let code_dim = self.info.as_ref().map_or(0, InfoGanConfig::code_dim);
+        let dim = g.latent_dim() - code_dim;
         let generate = |z: Tensor<B, 2>| {
             let n = z.dims()[0];
+            if let Some(info) = &self.info {
+                let categories: Vec<usize> =
+                    (0..n).map(|i| (self.labels)(i).unwrap_or(0)).collect();
+                let mut continuous = vec![0.0f32; n * info.continuous];
+                if let (Some(j), Codes::Walk { steps, .. }) = (self.sweep, &self.codes) {
+                    for i in 0..n {
+                        let t = (i % steps) as f32 / (*steps - 1) as f32;
+                        continuous[i * info.continuous + j] = 2.0 * t - 1.0;
+                    }
+                }
+                let codes = info.codes::<B>(&categories, &continuous, device);
+                return g.generate(InfoGanConfig::latent(z, codes), None);
+            }
             let y = g.num_classes().map(|_| {
                 let ids: Vec<i64> = (0..n)
                     .map(|i| (self.labels)(i).unwrap_or(0) as i64)
@@ -441,6 +559,8 @@ impl Draw<'_> {
                     .map(|r| {
                         let a = &ends[2 * r * dim..(2 * r + 1) * dim];
                         let b = &ends[(2 * r + 1) * dim..(2 * r + 2) * dim];
+                        // A code sweep keeps the noise of the row fixed.
+                        let b = if self.sweep.is_some() { a } else { b };
                         match prior {
                             // Gaussian codes live near a sphere: walk along it.
                             Prior::Normal => slerp::<B>(a, b, steps, device),
@@ -557,6 +677,8 @@ pub fn sample_run<B: Backend>(
         },
         seed: request.seed,
         labels: &label_of,
+        info: spec.info().cloned(),
+        sweep: None,
     }
     .run::<B>(&spec, device)?;
     let mut shape = vec![request.n];
@@ -588,6 +710,31 @@ pub fn interpolate_run<B: Backend>(
     seed: u64,
     device: &B::Device,
 ) -> Result<Samples> {
+    walk_run::<B>(dir, rows, steps, seed, None, device)
+}
+
+/// Sweeps continuous code `code` of the InfoGAN run in `dir` from −1 to 1 in `steps` columns,
+/// with the noise fixed along each of `rows` rows (row `r` has categorical value `r mod
+/// categories`, the other continuous codes 0): what the code has learnt to control.
+pub fn sweep_code_run<B: Backend>(
+    dir: &Path,
+    rows: usize,
+    steps: usize,
+    code: usize,
+    seed: u64,
+    device: &B::Device,
+) -> Result<Samples> {
+    walk_run::<B>(dir, rows, steps, seed, Some(code), device)
+}
+
+fn walk_run<B: Backend>(
+    dir: &Path,
+    rows: usize,
+    steps: usize,
+    seed: u64,
+    sweep: Option<usize>,
+    device: &B::Device,
+) -> Result<Samples> {
     for (field, value, least) in [("--rows", rows, 1), ("--steps", steps, 2)] {
         if value < least {
             return Err(GanError::Invalid {
@@ -604,6 +751,19 @@ pub fn interpolate_run<B: Backend>(
             reason: "latent walks are drawn for image runs; use `gan sample` for 2-D runs".into(),
         });
     }
+    if let Some(code) = sweep {
+        let continuous = spec.info().map_or(0, |i| i.continuous);
+        if code >= continuous {
+            return Err(GanError::Invalid {
+                field: "--code",
+                value: code.to_string(),
+                expected: match continuous {
+                    0 => "no --code: the run has no continuous InfoGAN code".into(),
+                    c => format!("a continuous code from 0 to {}", c - 1),
+                },
+            });
+        }
+    }
     let classes = spec.num_classes();
     let label_of = |i: usize| classes.map(|k| (i / steps) % k);
     let (kind, sample_shape) = view(&spec, seed)?;
@@ -613,6 +773,8 @@ pub fn interpolate_run<B: Backend>(
         codes: Codes::Walk { rows, steps },
         seed,
         labels: &label_of,
+        info: spec.info().cloned(),
+        sweep,
     }
     .run::<B>(&spec, device)?;
     let n = rows * steps;

@@ -21,7 +21,7 @@ use crate::ema::ema_update;
 use crate::error::{Result as TrainResult, TrainError};
 use crate::loss::GanLoss;
 use crate::optim::OptimizerConfig;
-use crate::penalty::{GradientPenalty, gradient_penalty};
+use crate::penalty::{GradientPenalty, dragan_points, gradient_penalty};
 
 /// The classic algorithm's name in checkpoints.
 pub const CLASSIC: &str = "classic";
@@ -187,13 +187,18 @@ pub enum LossPreset {
     /// Adam with `β = (0, 0.9)` for both networks, `k = 5`. Its critic should have no batch
     /// norm (the penalty is per sample).
     WganGp,
+    /// DRAGAN (Kodali et al. 2017): the non-saturating loss plus the DRAGAN penalty with
+    /// `λ = 10` (as in compare_gan) around the real samples; optimizers unchanged. Its
+    /// discriminator should have no batch norm, as WGAN-GP's.
+    Dragan,
 }
 
 impl LossPreset {
-    /// Whether the preset's critic must be free of batch norm (the gradient penalty is per
-    /// sample and batch norm mixes the samples of a batch; Gulrajani et al. 2017, section 4).
+    /// Whether the preset's critic must be free of batch norm: the gradient penalties are per
+    /// sample, their difference quotients need the same function at `x ± h u`, and batch norm
+    /// mixes the samples of a batch (Gulrajani et al. 2017, section 4). WGAN-GP and DRAGAN.
     pub fn forbids_batch_norm(self) -> bool {
-        self == LossPreset::WganGp
+        matches!(self, LossPreset::WganGp | LossPreset::Dragan)
     }
 }
 
@@ -227,6 +232,10 @@ impl TrainConfig {
                 self.d_optimizer = adam;
                 self.k = 5;
                 GanLoss::Wasserstein
+            }
+            LossPreset::Dragan => {
+                self.penalty = Some(GradientPenalty::dragan());
+                GanLoss::NonSaturating
             }
         };
         self
@@ -605,13 +614,16 @@ where
         let fake = self.generator().generate(z, labels.clone());
         let penalty_points = self.config.penalty.map(|penalty| {
             let real = samples.clone().inner();
-            if penalty.interpolates() {
-                let eps: Vec<f32> = (0..m).map(|_| self.rng.random::<f32>()).collect();
-                let eps = Tensor::<B::InnerBackend, 1>::from_floats(eps.as_slice(), &self.device)
-                    .reshape([m, 1]);
-                real * eps.clone() + fake.clone().inner() * (eps.neg() + 1.0)
-            } else {
-                real
+            match penalty {
+                GradientPenalty::WganGp { .. } => {
+                    let eps: Vec<f32> = (0..m).map(|_| self.rng.random::<f32>()).collect();
+                    let eps =
+                        Tensor::<B::InnerBackend, 1>::from_floats(eps.as_slice(), &self.device)
+                            .reshape([m, 1]);
+                    real * eps.clone() + fake.clone().inner() * (eps.neg() + 1.0)
+                }
+                GradientPenalty::Dragan { .. } => dragan_points(real, &mut self.rng),
+                GradientPenalty::R1 { .. } => real,
             }
         });
 
@@ -825,7 +837,7 @@ where
 }
 
 /// The backend seed for an iteration: a SplitMix64 mix of the run seed and the iteration.
-fn iteration_seed(seed: u64, iteration: usize) -> u64 {
+pub(crate) fn iteration_seed(seed: u64, iteration: usize) -> u64 {
     let mut x = seed ^ (iteration as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -847,7 +859,7 @@ pub fn cross_entropy<B: Backend>(logits: Tensor<B, 2>, labels: Tensor<B, 1, Int>
 }
 
 /// L2 norm of a module's full parameter gradient, on the device.
-fn grad_norm<B: AutodiffBackend, M: AutodiffModule<B>>(
+pub(crate) fn grad_norm<B: AutodiffBackend, M: AutodiffModule<B>>(
     module: &M,
     grads: &GradientsParams,
     device: &B::Device,
@@ -877,7 +889,7 @@ fn grad_norm<B: AutodiffBackend, M: AutodiffModule<B>>(
 
 /// Whether the sum of all of a module's float tensors is finite (any NaN or infinity makes it
 /// not).
-fn finite_sum<B: Backend, M: burn::module::Module<B>>(module: &M) -> bool {
+pub(crate) fn finite_sum<B: Backend, M: burn::module::Module<B>>(module: &M) -> bool {
     crate::ema::flat_tensors(module)
         .into_iter()
         .map(|t| t.sum())

@@ -91,6 +91,18 @@ pub enum TrainError {
         /// What the field accepts.
         expected: &'static str,
     },
+    /// A shared training setting that the chosen algorithm has no use for.
+    #[error(
+        "training parameter `{field}` = {value} is not used by the {algorithm} algorithm: leave it unset (its default)"
+    )]
+    Unused {
+        /// The algorithm.
+        algorithm: &'static str,
+        /// The config field at fault.
+        field: &'static str,
+        /// The rejected value, printed.
+        value: String,
+    },
     /// The generator's samples do not fit the discriminator or the data.
     #[error("shape mismatch: {what} has {got} features per sample, expected {expected}")]
     ShapeMismatch {

@@ -11,19 +11,29 @@
 //! - [`Trainer`]: the classic algorithm, `k` discriminator steps then one generator step per
 //!   iteration, for any models implementing `gan_models::{Generator, Discriminator}`.
 //!
+//! - [`InfoGan`], [`Ebgan`] and [`Began`]: InfoGAN's latent codes and `Q` head, and the two
+//!   energy-based GANs with autoencoder discriminators ([`energy`]). DRAGAN is the classic
+//!   algorithm with [`GradientPenalty::Dragan`] ([`LossPreset::Dragan`]).
+//!
 //! A new GAN algorithm is one new file: a type that implements [`Algorithm`].
 
 pub mod algorithm;
+mod began;
 pub mod checkpoint;
 mod classic;
+mod ebgan;
 mod ema;
+pub mod energy;
 mod error;
+mod infogan;
 mod loss;
 mod optim;
 pub mod penalty;
 pub mod run;
+mod variant;
 
 pub use algorithm::{Algorithm, LogEntry, LrSchedule, Player, StepLog};
+pub use began::{BEGAN, Began, BeganConfig};
 pub use checkpoint::{
     CHECKPOINT_FORMAT, CheckpointReader, CheckpointWriter, GeneratorWeights,
     OLDEST_CHECKPOINT_FORMAT, latest_checkpoint, load_checkpoint, load_discriminator,
@@ -32,9 +42,12 @@ pub use checkpoint::{
 pub use classic::{
     CLASSIC, HostLosses, LossPreset, StepLosses, TrainConfig, Trainer, cross_entropy,
 };
+pub use ebgan::{EBGAN, Ebgan, EbganConfig};
 pub use ema::ema_update;
 pub use error::{CheckpointError, Result, TrainError};
+pub use infogan::{INFOGAN, InfoGan, InfoGanConfig, InfoTerms, information_loss};
 pub use loss::{GanLoss, softplus};
 pub use optim::{AdamParams, GanOptimizer, OptimizerConfig, RmsPropParams, SgdParams};
-pub use penalty::{GradientPenalty, PenaltyTerms, gradient_penalty, input_gradient};
+pub use penalty::{GradientPenalty, PenaltyTerms, dragan_points, gradient_penalty, input_gradient};
 pub use run::{Metrics, Observer, Preview, RunConfig, RunDir, RunSummary, fit};
+pub use variant::check_shared;

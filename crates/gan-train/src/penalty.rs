@@ -32,6 +32,7 @@ use burn::config::Config;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Int, Tensor};
 use gan_models::Discriminator;
+use rand::{Rng, RngExt};
 
 use crate::error::{Result as TrainResult, TrainError};
 
@@ -42,6 +43,14 @@ pub enum GradientPenalty {
     /// with `ε ~ U[0, 1]` per sample, pulling the critic towards 1-Lipschitz.
     WganGp {
         /// Penalty weight `λ` (10 in the paper).
+        lambda: f64,
+    },
+    /// DRAGAN (Kodali et al. 2017): `λ E (‖∇ D(x̂)‖ − 1)²` at points `x̂ = x + α δ` near the
+    /// data, with `δ = 0.5 · std(x) · U[0, 1)` per element (`std` over the whole real batch)
+    /// and `α ~ U[0, 1)` per sample (see [`dragan_points`]): the discriminator is kept smooth
+    /// around the real samples, where mode collapse starts.
+    Dragan {
+        /// Penalty weight `λ` (10, as in compare_gan).
         lambda: f64,
     },
     /// R1 (Mescheder et al. 2018): `γ/2 E ‖∇ D(x)‖²` on real data, which penalises the
@@ -58,10 +67,17 @@ impl GradientPenalty {
         GradientPenalty::WganGp { lambda: 10.0 }
     }
 
+    /// DRAGAN with `λ = 10`.
+    pub fn dragan() -> Self {
+        GradientPenalty::Dragan { lambda: 10.0 }
+    }
+
     /// Checks the weight.
     pub fn validate(&self) -> TrainResult<()> {
         let (field, weight) = match *self {
-            GradientPenalty::WganGp { lambda } => ("penalty.lambda", lambda),
+            GradientPenalty::WganGp { lambda } | GradientPenalty::Dragan { lambda } => {
+                ("penalty.lambda", lambda)
+            }
             GradientPenalty::R1 { gamma } => ("penalty.gamma", gamma),
         };
         if weight.is_finite() && weight >= 0.0 {
@@ -84,7 +100,7 @@ impl GradientPenalty {
     /// `φ(n)` and `φ'(n)` for gradient norms `n`.
     fn phi<B: Backend>(&self, norm: Tensor<B, 2>) -> (Tensor<B, 2>, Tensor<B, 2>) {
         match *self {
-            GradientPenalty::WganGp { lambda } => {
+            GradientPenalty::WganGp { lambda } | GradientPenalty::Dragan { lambda } => {
                 let gap = norm - 1.0;
                 (gap.clone().powi_scalar(2) * lambda, gap * (2.0 * lambda))
             }
@@ -93,6 +109,29 @@ impl GradientPenalty {
             }
         }
     }
+}
+
+/// DRAGAN's perturbed points `x̂ = x + α δ` around a real batch `x`: `δ = 0.5 · std(x) · u`
+/// with `u ~ U[0, 1)` per element and `std(x)` the (unbiased) standard deviation of all of the
+/// batch's elements, and `α ~ U[0, 1)` per sample. The uniform draws come from `rng` on the
+/// host, so a seed gives the same points on every backend.
+///
+/// # Shapes
+/// - `real`: `[batch, features]`
+/// - output: `[batch, features]`
+pub fn dragan_points<B: Backend, R: Rng + ?Sized>(real: Tensor<B, 2>, rng: &mut R) -> Tensor<B, 2> {
+    let [m, n] = real.dims();
+    let device = real.device();
+    let u: Vec<f32> = (0..m * n).map(|_| rng.random::<f32>()).collect();
+    let alpha: Vec<f32> = (0..m).map(|_| rng.random::<f32>()).collect();
+    let u = Tensor::<B, 1>::from_floats(u.as_slice(), &device).reshape([m, n]);
+    let alpha = Tensor::<B, 1>::from_floats(alpha.as_slice(), &device).reshape([m, 1]);
+    let std = if m * n > 1 {
+        real.clone().reshape([m * n]).var(0).sqrt().reshape([1, 1])
+    } else {
+        Tensor::zeros([1, 1], &device)
+    };
+    real + u * std * alpha * 0.5
 }
 
 /// The two parts of a gradient penalty for one minibatch.
