@@ -413,10 +413,8 @@ equivalence_tests!(ndarray, "ndarray", gan::backend::NdArrayAutodiff, Default::d
     conditional_mlp => ConditionalMlp
         ignore "known: ndarray's non-saturating loss differs from Flex's by about 1e-3",
     acgan_dcgan_ema => AcganDcgan,
-    dragan => Dragan
-        ignore "known: ndarray's non-saturating loss differs from Flex's by about 1e-3",
-    infogan => InfoGan
-        ignore "known: ndarray's non-saturating loss differs from Flex's by about 1e-3",
+    dragan => Dragan,
+    infogan => InfoGan,
     ebgan => Ebgan,
     began => Began,
 );

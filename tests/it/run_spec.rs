@@ -52,3 +52,44 @@ fn run_specs_are_tagged_and_untagged_ones_still_load() {
         "{message}"
     );
 }
+
+/// An image run's config written before runs chose their algorithm (no `algorithm` field)
+/// still loads, as the classic algorithm; `apply_algorithm` switches a conditional run to
+/// unconditional networks, gives InfoGAN's generator its code inputs and takes them back.
+#[test]
+fn configs_without_an_algorithm_train_the_classic_one() {
+    use gan::run::AlgorithmConfig;
+    let dir = tempfile::tempdir().unwrap();
+    let image = ImageRunConfig::new();
+    let mut old = serde_json::to_value(&image).unwrap();
+    old.as_object_mut().unwrap().remove("algorithm");
+    old["kind"] = "image".into();
+    let path = write(dir.path(), &old);
+    let spec = RunSpec::load(&path).unwrap();
+    assert_eq!(spec, RunSpec::Images(image.clone()));
+    assert_eq!(spec.algorithm_label(), "classic");
+
+    let mut spec = RunSpec::Images(image.clone());
+    let noise = image.networks.latent_dim();
+    spec.apply_algorithm("infogan").unwrap();
+    let RunSpec::Images(info) = &spec else {
+        unreachable!()
+    };
+    assert_eq!(info.networks.num_classes(), None);
+    assert_eq!(info.networks.latent_dim(), noise + 12);
+    assert!(matches!(info.algorithm, AlgorithmConfig::InfoGan(_)));
+    spec.apply_algorithm("infogan").unwrap();
+    spec.apply_algorithm("began").unwrap();
+    let RunSpec::Images(began) = &spec else {
+        unreachable!()
+    };
+    assert_eq!(began.networks.latent_dim(), noise);
+    let autoencoder = began.algorithm.autoencoder().unwrap();
+    assert_eq!((autoencoder.image_size, autoencoder.channels), (28, 1));
+    assert!(!autoencoder.batch_norm);
+    let error = spec.apply_algorithm("wgan").unwrap_err().to_string();
+    assert!(
+        error.contains("--algorithm") && error.contains("wgan"),
+        "{error}"
+    );
+}

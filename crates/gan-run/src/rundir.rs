@@ -25,10 +25,7 @@ pub(crate) fn save_config<C: Config + PartialEq>(
     })?;
     let config_path = dir.join("config.json");
     if resume && config_path.is_file() {
-        let mut saved = C::load(&config_path).map_err(|source| GanError::Config {
-            path: config_path.clone(),
-            source,
-        })?;
+        let mut saved = read_config::<C>(&config_path)?;
         allow(&mut saved);
         if saved != *config {
             return Err(GanError::ResumeConfig { path: config_path });
@@ -44,4 +41,28 @@ pub(crate) fn save_config<C: Config + PartialEq>(
         path: config_path,
         source,
     })
+}
+
+/// Reads a run config file, filling in the fields that files written by earlier versions lack:
+/// an image run without an `algorithm` trained the classic one.
+pub(crate) fn read_config<C: Config>(path: &Path) -> GanResult<C> {
+    let err = |source| GanError::Config {
+        path: path.to_path_buf(),
+        source,
+    };
+    let text = std::fs::read_to_string(path).map_err(|source| GanError::Io {
+        action: "cannot read",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(serde_json::Value::Object(mut fields))
+            if fields.contains_key("networks") && !fields.contains_key("algorithm") =>
+        {
+            fields.insert("algorithm".into(), serde_json::json!("Classic"));
+            let text = serde_json::Value::Object(fields).to_string();
+            C::load_binary(text.as_bytes()).map_err(err)
+        }
+        _ => C::load_binary(text.as_bytes()).map_err(err),
+    }
 }

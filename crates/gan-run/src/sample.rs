@@ -61,7 +61,7 @@ impl RunSpec {
         Ok(if toy {
             RunSpec::Toy(ToyRunConfig::load(path).map_err(err)?)
         } else {
-            RunSpec::Images(ImageRunConfig::load(path).map_err(err)?)
+            RunSpec::Images(crate::rundir::read_config(path)?)
         })
     }
 
