@@ -703,7 +703,10 @@ fn train(args: TrainArgs) -> Result<()> {
     let backend = args.backend.backend()?;
     let dataset_name = spec.dataset_label();
     let model = spec.model_label();
-    let algorithm = spec.algorithm_label();
+    let algorithm = match spec.algorithm_label() {
+        gan::train::CLASSIC => String::new(),
+        other => format!(", {other}"),
+    };
     let resume = resume_dir.is_some();
     let dir = resume_dir.or(args.out.clone()).unwrap_or_else(|| {
         PathBuf::from("runs").join(format!("{dataset_name}-{model}-{}", utc_stamp()))
@@ -726,7 +729,7 @@ fn train(args: TrainArgs) -> Result<()> {
     };
     match &report.last {
         Some(m) => println!(
-            "trained {dataset_name} ({model}, {algorithm}) on {backend} in {:.1} s{from}: {}",
+            "trained {dataset_name} ({model}{algorithm}) on {backend} in {:.1} s{from}: {}",
             report.seconds,
             m.values
                 .iter()

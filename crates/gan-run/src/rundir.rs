@@ -25,7 +25,7 @@ pub(crate) fn save_config<C: Config + PartialEq>(
     })?;
     let config_path = dir.join("config.json");
     if resume && config_path.is_file() {
-        let mut saved = read_config::<C>(&config_path)?;
+        let mut saved = parse_config::<C>(&config_path, &read_text(&config_path)?)?;
         allow(&mut saved);
         if saved != *config {
             return Err(GanError::ResumeConfig { path: config_path });
@@ -43,26 +43,29 @@ pub(crate) fn save_config<C: Config + PartialEq>(
     })
 }
 
-/// Reads a run config file, filling in the fields that files written by earlier versions lack:
-/// an image run without an `algorithm` trained the classic one.
-pub(crate) fn read_config<C: Config>(path: &Path) -> GanResult<C> {
-    let err = |source| GanError::Config {
-        path: path.to_path_buf(),
-        source,
-    };
-    let text = std::fs::read_to_string(path).map_err(|source| GanError::Io {
+/// Reads a text file.
+pub(crate) fn read_text(path: &Path) -> GanResult<String> {
+    std::fs::read_to_string(path).map_err(|source| GanError::Io {
         action: "cannot read",
         path: path.to_path_buf(),
         source,
-    })?;
-    match serde_json::from_str::<serde_json::Value>(&text) {
+    })
+}
+
+/// Parses the text of the run config file `path`, filling in the fields that files written by
+/// earlier versions lack: an image run without an `algorithm` trained the classic one.
+pub(crate) fn parse_config<C: Config>(path: &Path, text: &str) -> GanResult<C> {
+    let parsed = match serde_json::from_str::<serde_json::Value>(text) {
         Ok(serde_json::Value::Object(mut fields))
             if fields.contains_key("networks") && !fields.contains_key("algorithm") =>
         {
             fields.insert("algorithm".into(), serde_json::json!("Classic"));
-            let text = serde_json::Value::Object(fields).to_string();
-            C::load_binary(text.as_bytes()).map_err(err)
+            C::load_binary(serde_json::Value::Object(fields).to_string().as_bytes())
         }
-        _ => C::load_binary(text.as_bytes()).map_err(err),
-    }
+        _ => C::load_binary(text.as_bytes()),
+    };
+    parsed.map_err(|source| GanError::Config {
+        path: path.to_path_buf(),
+        source,
+    })
 }

@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use burn::config::Config;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 use gan_data::Toy2d;
@@ -33,15 +32,7 @@ impl RunSpec {
     /// without one (written by an earlier version, or by hand) is a 2-D run when its `dataset`
     /// is a 2-D distribution and an image run otherwise.
     pub fn load(path: &Path) -> Result<Self> {
-        let err = |source| GanError::Config {
-            path: path.to_path_buf(),
-            source,
-        };
-        let text = std::fs::read_to_string(path).map_err(|source| GanError::Io {
-            action: "cannot read",
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::rundir::read_text(path)?;
         let json = serde_json::from_str::<serde_json::Value>(&text).ok();
         let toy = match json.as_ref().and_then(|v| v.get(KIND)) {
             Some(kind) if kind == "toy" => true,
@@ -59,9 +50,9 @@ impl RunSpec {
                 .is_some_and(|d| serde_json::from_value::<Toy2d>(d).is_ok()),
         };
         Ok(if toy {
-            RunSpec::Toy(ToyRunConfig::load(path).map_err(err)?)
+            RunSpec::Toy(crate::rundir::parse_config(path, &text)?)
         } else {
-            RunSpec::Images(crate::rundir::read_config(path)?)
+            RunSpec::Images(crate::rundir::parse_config(path, &text)?)
         })
     }
 
