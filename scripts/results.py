@@ -7,6 +7,9 @@
                              [--jobs 2] [--reuse] [--available-only]
 
 `--parts none` only reassembles docs/results.md from the section fragments in runs/results/.
+A part that has no fragment there (it was not run from this checkout) keeps its section of the
+published docs/results.md, and the Lucic et al. part keeps the measured rows of losses it was
+not asked to run, so a partial regeneration never drops a figure it did not re-measure.
 
 Each experiment trains with the release `gan` binary (built first), evaluates with `gan eval`,
 and records the command, seed, backend and wall time next to the figure. Runs go to
@@ -458,6 +461,48 @@ LUCIC = {"minimax": "29.6", "ns": "26.5", "lsgan": "30.7", "wgan": "21.5", "wgan
 ALGORITHMS = ("dragan", "began", "infogan", "ebgan")
 
 
+def published_sections(path):
+    """The `## ` sections of the results file as it stands, by heading line, each with its
+    text (heading included)."""
+    if not os.path.isfile(path):
+        return {}
+    sections, current = {}, None
+    for line in open(path).read().split("\n"):
+        if line.startswith("## "):
+            current = line
+            sections[current] = []
+        if current is not None:
+            sections[current].append(line)
+    return {h: "\n".join(body).strip("\n") + "\n" for h, body in sections.items()}
+
+
+def published_section(path, prefix):
+    """The published section whose heading starts with `prefix`, or None."""
+    return next((text for head, text in published_sections(path).items()
+                 if head.startswith(prefix)), None)
+
+
+def published_rows(path, prefix):
+    """The measured rows (a figure, not "not run") of the table in a published section, by
+    their first cell."""
+    text = published_section(path, prefix) or ""
+    rows = {}
+    for line in text.split("\n"):
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and len(cells) > 2 and cells[2][:1].isdigit():
+            rows[cells[0]] = line
+    return rows
+
+
+def kept_stamps(path, prefix):
+    """The stamps under which a published section's rows were measured: its own and those it
+    kept (quoted lines), so that a kept row never loses its date and machine."""
+    text = published_section(path, prefix) or ""
+    stamps = [line.lstrip("> ") for line in text.split("\n")
+              if line.lstrip("> ").startswith("_Section regenerated")]
+    return ["> " + stamp for stamp in dict.fromkeys(stamps)]
+
+
 def lucic_part(opts, lines):
     """InfoGAN networks on Fashion-MNIST, one run per loss or algorithm, Inception FID."""
     lines += ["## Fashion-MNIST, Inception FID, next to Lucic et al. (2018)", "",
@@ -520,12 +565,22 @@ def lucic_part(opts, lines):
                      f"{opts.lucic_epochs} ({iters}) | {t_train:.0f} + {t_eval:.0f} | "
                      f"`{show(cmd[:-1] + ['RUN'])}` then `gan eval --run RUN --metric "
                      f"inception --n {opts.inception_n}` |")
+    kept = published_rows(opts.out, HEADINGS["lucic"])
     for loss, fid in LUCIC.items():
-        if loss not in ran:
-            lines.append(f"| {loss} | {fid} | not run for this file (`--lucic-losses {loss}`); "
-                         "on this 2-core CPU each row costs about 100 min of training and "
-                         "17 min of Inception features (measured on ns), and no GPU machine "
-                         "was lent when it was written | | | |")
+        if loss in ran:
+            continue
+        if loss in kept:
+            lines.append(kept[loss])
+            continue
+        lines.append(f"| {loss} | {fid} | not run for this file (`--lucic-losses {loss}`); "
+                     "on this 2-core CPU each row costs about 100 min of training and "
+                     "17 min of Inception features (measured on ns), and no GPU machine "
+                     "was lent when it was written | | | |")
+    if any(loss not in ran for loss in kept):
+        lines += ["", "Rows of losses that the command above did not run are kept from the "
+                  "previous version of this file; each names its own command, and the section "
+                  "stamp they were measured under is kept below.", ""]
+        lines += kept_stamps(opts.out, HEADINGS["lucic"])
     lines.append("")
 
 
@@ -603,20 +658,30 @@ def main():
             "parzen,modes), keeping each run directory "
             "under `runs/results/` for inspection or re-evaluation with `gan eval`.",
             ""]
-    body = []
+    # A part that has no fragment under runs/results (not run from this checkout) keeps its
+    # published section, so a partial regeneration never drops what it did not re-measure.
+    sections = {}
     for name, _ in PARTS:
         path = os.path.join(RUNS, f"{name}.md")
-        if os.path.isfile(path):
-            body += [open(path).read()]
+        text = open(path).read() if os.path.isfile(path) else \
+            published_section(opts.out, HEADINGS[name])
+        if text is not None:
+            sections[name] = text
+    body = list(sections.values())
+
     def measured(part, marker):
-        path = os.path.join(RUNS, f"{part}.md")
-        return os.path.isfile(path) and (marker is None or marker in open(path).read())
+        text = sections.get(part)
+        return text is not None and (marker is None or marker in text)
     missing = [text for part, marker, text in NOT_YET if not measured(part, marker)]
     tail = ["## Not measured here yet", ""] + missing if missing else []
     with open(opts.out, "w") as f:
         f.write("\n".join(head + body + tail) + "\n")
     print(f"[results] wrote {opts.out}")
 
+
+# The heading each part's section starts with, to find it in the published file.
+HEADINGS = {"parzen": "## Parzen-window log-likelihood", "modes": "## Mode coverage",
+            "dcgan": "## DCGAN-28 on Fashion-MNIST", "lucic": "## Fashion-MNIST, Inception FID"}
 
 PARTS = [("parzen", parzen_part), ("modes", modes_part), ("dcgan", dcgan_part),
          ("lucic", lucic_part)]

@@ -88,6 +88,48 @@ fn energies_and_margin_by_hand<B: AutodiffBackend>(device: &B::Device) {
     );
 }
 
+/// The default EBGAN and BEGAN autoencoders score each sample on its own: in training mode, the
+/// reconstruction of two samples is the same alone as inside a batch of eight (to 1e-5). The
+/// collection's EBGAN decoder (`FC-BN-ReLU`, `"batch_norm": true`) does not have this
+/// property: batch statistics tie a sample's energy to its batch, and EBGAN collapsed with it
+/// (docs/math.md, EBGAN).
+fn default_energies_are_per_sample<B: AutodiffBackend>(device: &B::Device) {
+    use gan::models::Autoencoder;
+    use gan::run::AlgorithmConfig;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+    let values: Vec<f32> = (0..8 * 784).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let batch = rows::<B>(&values, 784, device);
+    let pair = batch.clone().slice(0..2);
+    let gap = |batch_norm: Option<bool>, name: &str| {
+        let mut config = AlgorithmConfig::named(name, 28, 1)
+            .and_then(|a| a.autoencoder().cloned())
+            .expect("an autoencoder algorithm");
+        if let Some(batch_norm) = batch_norm {
+            config.batch_norm = batch_norm;
+        }
+        let autoencoder = config.init::<B>(device);
+        let alone = host(autoencoder.autoencode(pair.clone()).0);
+        let within = host(autoencoder.autoencode(batch.clone()).0.slice(0..2));
+        alone
+            .iter()
+            .zip(&within)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max)
+    };
+    for name in ["ebgan", "began"] {
+        let gap = gap(None, name);
+        assert!(
+            gap <= 1e-5,
+            "{name}: a sample's reconstruction moved by {gap} with its batch"
+        );
+    }
+    let gap = gap(Some(true), "ebgan");
+    assert!(
+        gap > 1e-3,
+        "with batch norm the batch should matter, moved by {gap}"
+    );
+}
+
 /// `k = 0.5 + 0.1·(0.5·0.2 − 0.05) = 0.505`; `0.999 + 0.01·(1 − 0)` clips to 1 and
 /// `0.001 + 0.01·(0 − 1)` to 0. `M = 0.2 + |0.5·0.2 − 0.05| = 0.25`.
 fn began_balance_by_hand<B: AutodiffBackend>(device: &B::Device) {
@@ -190,6 +232,7 @@ fn dragan_points_lie_in_their_box<B: AutodiffBackend>(device: &B::Device) {
 backend_tests!(
     pull_away_by_hand,
     energies_and_margin_by_hand,
+    default_energies_are_per_sample,
     began_balance_by_hand,
     information_loss_by_hand,
     dragan_points_lie_in_their_box,

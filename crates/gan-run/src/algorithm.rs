@@ -89,9 +89,11 @@ impl AlgorithmConfig {
     }
 
     /// The default settings of the algorithm called `name` (`classic`, `infogan`, `ebgan`,
-    /// `began`) for images of `[channels, size, size]`: the autoencoders of the
-    /// generative-model collection (EBGAN's with batch norm in its decoder, BEGAN's without:
-    /// its energy is then a function of each sample alone).
+    /// `began`) for images of `[channels, size, size]`: the autoencoder of the
+    /// generative-model collection, without batch norm in its decoder for both, so that a
+    /// sample's energy is a function of that sample alone. The collection's EBGAN has
+    /// `FC-BN-ReLU` there, and EBGAN collapsed with it in our runs (docs/math.md, EBGAN);
+    /// `"batch_norm": true` in the run config restores it.
     pub fn named(name: &str, size: usize, channels: usize) -> Option<Self> {
         let autoencoder = |batch_norm| {
             ConvAutoencoderConfig::new()
@@ -102,7 +104,7 @@ impl AlgorithmConfig {
         Some(match name {
             "classic" => AlgorithmConfig::Classic,
             "infogan" => AlgorithmConfig::InfoGan(InfoGanRun::new()),
-            "ebgan" => AlgorithmConfig::Ebgan(EbganRun::new(autoencoder(true))),
+            "ebgan" => AlgorithmConfig::Ebgan(EbganRun::new(autoencoder(false))),
             "began" => AlgorithmConfig::Began(BeganRun::new(autoencoder(false))),
             _ => return None,
         })
