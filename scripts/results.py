@@ -517,7 +517,8 @@ def lucic_part(opts, lines):
               "(`--algorithm`): DRAGAN is the non-saturating loss with its penalty, lambda 10, "
               "no batch norm in D; InfoGAN adds a 10-way and two continuous codes and a Q head "
               "(FC128-BN-LReLU); EBGAN and BEGAN replace D by the collection's autoencoder "
-              "(conv64 4x4/2-ReLU, FC32, FC 64x14x14-[BN]-ReLU, deconv 4x4/2), margin 1 and "
+              "without batch norm (conv64 4x4/2-ReLU, FC32, FC 64x14x14-ReLU, deconv 4x4/2; "
+              "docs/math.md says why EBGAN's has none), margin 1 and "
               "pull-away 0.1, gamma 0.5 and lambda_k 1e-3. Epochs count passes of the "
               "discriminator over the 60,000 training images.", "",
               "| loss or algorithm | Lucic et al. best FID | ours: Inception FID | "
@@ -550,7 +551,7 @@ def lucic_part(opts, lines):
         if reusable(opts, cmd, run):
             with open(os.path.join(run, "eval.json")) as f:
                 report = json.load(f)
-            t_train, t_eval = train_seconds(run), float("nan")
+            t_train, t_eval = train_seconds(run), report.get("seconds", float("nan"))
             print(f"[results] lucic {loss}: reused {run}", flush=True)
         else:
             subprocess.run(["rm", "-rf", run])
