@@ -482,10 +482,9 @@ def published_section(path, prefix):
                  if head.startswith(prefix)), None)
 
 
-def published_rows(path, prefix):
-    """The measured rows (a figure, not "not run") of the table in a published section, by
-    their first cell."""
-    text = published_section(path, prefix) or ""
+def published_rows(text):
+    """The measured rows (a figure, not "not run") of the table in a published section's
+    text, by their first cell."""
     rows = {}
     for line in text.split("\n"):
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -494,10 +493,9 @@ def published_rows(path, prefix):
     return rows
 
 
-def kept_stamps(path, prefix):
+def kept_stamps(text):
     """The stamps under which a published section's rows were measured: its own and those it
     kept (quoted lines), so that a kept row never loses its date and machine."""
-    text = published_section(path, prefix) or ""
     stamps = [line.lstrip("> ") for line in text.split("\n")
               if line.lstrip("> ").startswith("_Section regenerated")]
     return ["> " + stamp for stamp in dict.fromkeys(stamps)]
@@ -505,7 +503,8 @@ def kept_stamps(path, prefix):
 
 def lucic_part(opts, lines):
     """InfoGAN networks on Fashion-MNIST, one run per loss or algorithm, Inception FID."""
-    lines += ["## Fashion-MNIST, Inception FID, next to Lucic et al. (2018)", "",
+    published = published_section(opts.out, HEADINGS["lucic"]) or ""
+    lines += [HEADINGS["lucic"] + ", next to Lucic et al. (2018)", "",
               "Lucic et al. report the best FID of a large hyper-parameter search per loss, "
               "with InfoGAN's networks, 20 epochs, 10,000 test images against 10,000 "
               "samples. Ours: the same networks (`hidden: 1024` in both DCGAN configs, "
@@ -566,7 +565,7 @@ def lucic_part(opts, lines):
                      f"{opts.lucic_epochs} ({iters}) | {t_train:.0f} + {t_eval:.0f} | "
                      f"`{show(cmd[:-1] + ['RUN'])}` then `gan eval --run RUN --metric "
                      f"inception --n {opts.inception_n}` |")
-    kept = published_rows(opts.out, HEADINGS["lucic"])
+    kept = published_rows(published)
     for loss, fid in LUCIC.items():
         if loss in ran:
             continue
@@ -581,7 +580,7 @@ def lucic_part(opts, lines):
         lines += ["", "Rows of losses that the command above did not run are kept from the "
                   "previous version of this file; each names its own command, and the section "
                   "stamp they were measured under is kept below.", ""]
-        lines += kept_stamps(opts.out, HEADINGS["lucic"])
+        lines += kept_stamps(published)
     lines.append("")
 
 

@@ -7,6 +7,8 @@
 //! [`crate::toy`], [`crate::image`], [`crate::sample`] and [`crate::eval`] directly.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use burn::tensor::backend::AutodiffBackend;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -30,6 +32,51 @@ pub struct TrainJob {
     pub quiet: bool,
     /// Continue the run in `dir` from its newest checkpoint.
     pub resume: bool,
+    /// Stops the run at a checkpoint when set (see [`StopSignal`]).
+    pub stop: Option<StopSignal>,
+}
+
+/// Ctrl-C (SIGINT) and SIGTERM for a training command: the first asks the run to finish its
+/// iteration, write a checkpoint and stop ([`gan_train::TrainError::Stopped`]); a second one
+/// ends the process at once, with the shell's status for the signal (130 or 143).
+#[derive(Clone, Debug)]
+pub struct StopSignal {
+    signal: Arc<AtomicUsize>,
+}
+
+impl StopSignal {
+    /// Installs the handlers for SIGINT and SIGTERM (process-wide, for the rest of the
+    /// process).
+    pub fn install() -> std::io::Result<Self> {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let armed = Arc::new(AtomicBool::new(false));
+        let signal = Arc::new(AtomicUsize::new(0));
+        for sig in [SIGINT, SIGTERM] {
+            // Order matters: the exit is armed only by an earlier signal's flag.
+            signal_hook::flag::register_conditional_shutdown(sig, 128 + sig, Arc::clone(&armed))?;
+            signal_hook::flag::register(sig, Arc::clone(&armed))?;
+            signal_hook::flag::register_usize(sig, Arc::clone(&signal), sig as usize)?;
+        }
+        Ok(Self { signal })
+    }
+
+    /// The signal received (its number), if any.
+    pub fn received(&self) -> Option<i32> {
+        match self.signal.load(Ordering::SeqCst) {
+            0 => None,
+            s => Some(s as i32),
+        }
+    }
+
+    /// The signal's name and the shell's exit status for it (128 + its number).
+    pub fn describe(signal: i32) -> (&'static str, u8) {
+        let name = match signal {
+            signal_hook::consts::SIGINT => "SIGINT (Ctrl-C)",
+            signal_hook::consts::SIGTERM => "SIGTERM",
+            _ => "a signal",
+        };
+        (name, (128 + signal).clamp(0, 255) as u8)
+    }
 }
 
 /// What [`train`] reports about a finished run.
@@ -56,7 +103,7 @@ impl BackendTask for TrainJob {
     type Output = Result<TrainReport>;
 
     fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output {
-        let mut bar = TrainingBar::new(self.quiet);
+        let mut bar = TrainingBar::new(self.quiet, self.stop.clone());
         let dir = Path::new(&self.dir);
         Ok(match &self.spec {
             RunSpec::Toy(config) => {
@@ -228,10 +275,10 @@ fn spinner(quiet: bool) -> ProgressBar {
 }
 
 /// A terminal progress bar with ETA and the current losses (hidden when quiet).
-struct TrainingBar(ProgressBar);
+struct TrainingBar(ProgressBar, Option<StopSignal>);
 
 impl TrainingBar {
-    fn new(quiet: bool) -> Self {
+    fn new(quiet: bool, stop: Option<StopSignal>) -> Self {
         let bar = if quiet {
             ProgressBar::hidden()
         } else {
@@ -243,7 +290,7 @@ impl TrainingBar {
             )
             .expect("valid progress template"),
         );
-        Self(bar)
+        Self(bar, stop)
     }
 }
 
@@ -272,6 +319,15 @@ impl Observer for TrainingBar {
     fn on_checkpoint(&mut self, iteration: usize, _: &Path) {
         self.0
             .println(format!("checkpoint at iteration {iteration}"));
+    }
+
+    fn stop_requested(&self) -> bool {
+        self.1.as_ref().is_some_and(|s| s.received().is_some())
+    }
+
+    fn on_warning(&mut self, message: &str) {
+        // Shown even when quiet: a warning is not progress.
+        self.0.suspend(|| eprintln!("warning: {message}"));
     }
 
     fn on_finish(&mut self) {

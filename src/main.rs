@@ -74,6 +74,22 @@ fn parse_dataset(s: &str) -> std::result::Result<DatasetArg, String> {
 }
 
 impl DatasetArg {
+    /// The name `--dataset` takes.
+    fn name(&self) -> String {
+        match self {
+            DatasetArg::MnistEmbedded => "mnist-embedded".into(),
+            DatasetArg::Mnist => "mnist".into(),
+            DatasetArg::FashionMnist => "fashion-mnist".into(),
+            DatasetArg::Cifar10 => "cifar10".into(),
+            DatasetArg::Folder(None) => "folder".into(),
+            DatasetArg::Folder(Some(p)) => format!("folder:{}", p.display()),
+            DatasetArg::Ring8 => "ring8".into(),
+            DatasetArg::Grid25 => "grid25".into(),
+            DatasetArg::Moons => "moons".into(),
+            DatasetArg::Spiral => "spiral".into(),
+        }
+    }
+
     /// The toy distribution, for the 2-D datasets.
     fn distribution(&self) -> Option<Toy2d> {
         Some(match self {
@@ -556,6 +572,7 @@ fn resolve(args: &TrainArgs, resume_dir: Option<&Path>) -> Result<RunSpec> {
         None => RunSpec::Images(ImageRunConfig::new()),
     };
     let model = args.model.map(ModelArg::kind);
+    check_dataset_flags(args)?;
     if let Some(dataset) = &args.dataset {
         if let Some(dist) = dataset.distribution() {
             match &mut spec {
@@ -563,9 +580,13 @@ fn resolve(args: &TrainArgs, resume_dir: Option<&Path>) -> Result<RunSpec> {
                 RunSpec::Images(_) => spec = RunSpec::Toy(ToyRunConfig::new().with_dataset(dist)),
             }
         } else {
-            // Labelled datasets default to the conditional DCGAN, image folders (usually
-            // unlabelled) to DCGAN.
-            let kind = model.unwrap_or(match dataset {
+            // An image config file keeps its own networks; otherwise labelled datasets default
+            // to the conditional DCGAN, image folders (usually unlabelled) to DCGAN.
+            let configured = match (&spec, &base) {
+                (RunSpec::Images(c), Some(_)) => Some(c.networks.kind()),
+                _ => None,
+            };
+            let kind = model.or(configured).unwrap_or(match dataset {
                 DatasetArg::Folder(_) => ModelKind::Dcgan,
                 _ => ModelKind::CganDcgan,
             });
@@ -576,11 +597,19 @@ fn resolve(args: &TrainArgs, resume_dir: Option<&Path>) -> Result<RunSpec> {
                     RunSpec::Images(c) => c,
                     RunSpec::Toy(_) => ImageRunConfig::new(),
                 };
-                spec = RunSpec::Images(
+                // The config's networks stay when they already fit these images and labels
+                // (its widths, hidden layers and priors are the user's); other shapes or an
+                // explicit --model get the family's defaults for them.
+                let fits = model.is_none()
+                    && configured.is_some()
+                    && config.networks.image_shape(&images).ok() == Some([channels, size, size])
+                    && config.networks.num_classes().is_none_or(|n| n == classes);
+                let config = config.with_dataset(images);
+                spec = RunSpec::Images(if fits {
                     config
-                        .with_dataset(images)
-                        .with_model(kind, size, channels, classes),
-                );
+                } else {
+                    config.with_model(kind, size, channels, classes)
+                });
             }
         }
     } else if let (Some(kind), RunSpec::Images(c)) = (model, &mut spec) {
@@ -659,6 +688,60 @@ fn resolve(args: &TrainArgs, resume_dir: Option<&Path>) -> Result<RunSpec> {
     Ok(spec)
 }
 
+/// Refuses flags that do nothing for the chosen dataset, rather than ignoring them.
+fn check_dataset_flags(args: &TrainArgs) -> Result<()> {
+    // Without --dataset the dataset is the config file's (or the default job's) and the flags
+    // apply to it as before.
+    let Some(dataset) = &args.dataset else {
+        return Ok(());
+    };
+    let name = dataset.name();
+    let toy = args
+        .dataset
+        .as_ref()
+        .is_some_and(|d| d.distribution().is_some());
+    let folder = matches!(args.dataset, Some(DatasetArg::Folder(_)));
+    let files = !toy && !matches!(args.dataset, None | Some(DatasetArg::MnistEmbedded));
+    let misplaced = [
+        (
+            "--image-size",
+            args.image_size.map(|s| s.to_string()),
+            folder,
+            "--dataset folder:PATH (the other datasets have their own image size)",
+        ),
+        (
+            "--data-dir",
+            args.data_dir.as_ref().map(|d| d.display().to_string()),
+            files,
+            "--dataset mnist, fashion-mnist, cifar10 or folder (the others need no files)",
+        ),
+        (
+            "--download",
+            args.download.then(String::new),
+            files && !folder,
+            "--dataset mnist, fashion-mnist or cifar10",
+        ),
+        (
+            "--limit",
+            args.limit.map(|l| l.to_string()),
+            !toy,
+            "image datasets (the 2-D distributions are sampled afresh)",
+        ),
+    ];
+    for (field, value, applies, expected) in misplaced {
+        if let (Some(value), false) = (value, applies) {
+            return Err(GanError::Invalid {
+                field,
+                value: format!("{value} (with --dataset {name})")
+                    .trim_start()
+                    .to_string(),
+                expected: format!("{field} only with {expected}"),
+            });
+        }
+    }
+    Ok(())
+}
+
 fn train(args: TrainArgs) -> Result<()> {
     let resume_dir = match &args.resume {
         None => None,
@@ -712,13 +795,51 @@ fn train(args: TrainArgs) -> Result<()> {
         PathBuf::from("runs").join(format!("{dataset_name}-{model}-{}", utc_stamp()))
     });
 
+    let stop = command::StopSignal::install().map_err(|source| GanError::Io {
+        action: "cannot install the Ctrl-C handler for",
+        path: dir.clone(),
+        source,
+    })?;
     let job = TrainJob {
         spec,
-        dir,
+        dir: dir.clone(),
         quiet: args.quiet,
         resume,
+        stop: Some(stop.clone()),
     };
-    let report = command::train(backend, args.backend.device, job)?;
+    let report = match command::train(backend, args.backend.device, job) {
+        Err(GanError::Train(gan::train::TrainError::Stopped {
+            iteration,
+            checkpoint,
+        })) => {
+            let (name, status) = command::StopSignal::describe(stop.received().unwrap_or(0));
+            eprintln!(
+                "stopped by {name} after iteration {iteration}; checkpoint {}\nresume with: gan train --resume {}",
+                checkpoint.display(),
+                dir.display()
+            );
+            std::process::exit(i32::from(status));
+        }
+        // A write that failed part-way (a full disk, a lost mount): the newest checkpoint is
+        // still whole, so say how to go on once the cause is fixed.
+        Err(
+            e @ GanError::Train(
+                gan::train::TrainError::Io { .. }
+                | gan::train::TrainError::Checkpoint(gan::train::CheckpointError::Io { .. }),
+            ),
+        ) => match gan::train::latest_checkpoint(&dir.join("checkpoints")) {
+            Some(checkpoint) => {
+                eprintln!(
+                    "error: {e}\nthe newest checkpoint, {}, is intact; once the cause is fixed (free disk space, for instance), resume with: gan train --resume {}",
+                    checkpoint.display(),
+                    dir.display()
+                );
+                std::process::exit(1);
+            }
+            None => return Err(e),
+        },
+        other => other?,
+    };
     for skipped in &report.skipped {
         eprintln!("skipped: {skipped}");
     }

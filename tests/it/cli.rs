@@ -218,6 +218,325 @@ fn config_file_then_flags() {
     assert_eq!(saved.dataset, gan::data::Toy2d::grid25());
 }
 
+/// Trains ring8 for 4 iterations into `dir/name` (with `extra` flags) and returns the run.
+fn ring8_run(dir: &Path, name: &str, extra: &[&str]) -> std::path::PathBuf {
+    let run = dir.join(name);
+    let mut args = vec!["train", "--dataset", "ring8", "--steps", "4", "--quiet"];
+    args.extend_from_slice(extra);
+    args.extend(["--out", run.to_str().unwrap()]);
+    ok(&gan(&args));
+    run
+}
+
+/// A refused command changes nothing on disk: a new run into a directory that holds a
+/// checkpoint leaves the earlier run's config and metrics as they were, and a resume of a run
+/// without a checkpoint is refused instead of training it anew over its metrics.
+#[test]
+fn refused_runs_leave_the_run_directory_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = ring8_run(dir.path(), "a", &[]);
+    let run_s = run.to_str().unwrap();
+    let files =
+        |run: &Path| ["config.json", "metrics.jsonl"].map(|f| std::fs::read(run.join(f)).unwrap());
+    let before = files(&run);
+    fails_with(
+        &gan(&[
+            "train",
+            "--dataset",
+            "grid25",
+            "--steps",
+            "4",
+            "--quiet",
+            "--out",
+            run_s,
+        ]),
+        &["already holds a checkpoint", run_s],
+    );
+    assert_eq!(
+        files(&run),
+        before,
+        "the refused run rewrote the earlier run's files"
+    );
+    // The earlier run still resumes on its own dataset.
+    let saved = gan::toy::ToyRunConfig::load(run.join("config.json")).unwrap();
+    assert_eq!(saved.dataset, gan::data::Toy2d::ring8());
+    // A resume that would change more than the iterations names the field, old and new.
+    fails_with(
+        &gan(&["train", "--resume", run_s, "--batch", "7", "--quiet"]),
+        &["`training.batch_size`", "-> 7", "config.json"],
+    );
+    assert_eq!(
+        files(&run),
+        before,
+        "the refused resume rewrote the run's files"
+    );
+
+    // Without checkpoints (a run stopped before its first), --resume is refused and says how
+    // to start again.
+    std::fs::remove_dir_all(run.join("checkpoints")).unwrap();
+    let before = files(&run);
+    fails_with(
+        &gan(&["train", "--resume", run_s, "--quiet"]),
+        &["holds no checkpoint", "--config", "config.json"],
+    );
+    assert_eq!(
+        files(&run),
+        before,
+        "the refused resume rewrote the run's files"
+    );
+}
+
+/// A metrics line torn by a full disk or a kill is dropped on resume with a warning, and the
+/// whole lines before it are kept; a damaged line before the last is still an error.
+#[test]
+fn resume_repairs_a_torn_last_metrics_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = ring8_run(dir.path(), "a", &[]);
+    let run_s = run.to_str().unwrap();
+    let metrics = run.join("metrics.jsonl");
+    let whole = std::fs::read_to_string(&metrics).unwrap();
+    assert!(
+        whole.ends_with('\n') && whole.contains("\"step\":4"),
+        "{whole}"
+    );
+    std::fs::write(&metrics, format!("{whole}{{\"step\":5,\"val")).unwrap();
+    let o = gan(&["train", "--resume", run_s, "--steps", "6", "--quiet"]);
+    ok(&o);
+    let err = text(&o.stderr);
+    assert!(err.contains("dropped an incomplete last line"), "{err}");
+    assert!(err.contains("metrics.jsonl line 2"), "{err}");
+    let repaired = std::fs::read_to_string(&metrics).unwrap();
+    let steps: Vec<u64> = repaired
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["step"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(steps, [4, 6], "{repaired}");
+
+    // Damage before the last line is not a torn append: refused, nothing rewritten.
+    let damaged = format!("{{\"step\":4,\"va\n{}", repaired.lines().last().unwrap());
+    std::fs::write(&metrics, &damaged).unwrap();
+    let config = std::fs::read(run.join("config.json")).unwrap();
+    fails_with(
+        &gan(&["train", "--resume", run_s, "--steps", "8", "--quiet"]),
+        &["metrics.jsonl", "line 1"],
+    );
+    assert_eq!(std::fs::read_to_string(&metrics).unwrap(), damaged);
+    assert_eq!(std::fs::read(run.join("config.json")).unwrap(), config);
+}
+
+/// Ctrl-C and SIGTERM stop training at a checkpoint of the iteration they interrupted, say how to
+/// resume, and exit with the shell's status (130, 143); the resume continues from there.
+#[test]
+fn signals_stop_training_at_a_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    for (signal, status) in [("-INT", 130), ("-TERM", 143)] {
+        let run = dir.path().join(&signal[1..]);
+        let run_s = run.to_str().unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_gan"))
+            .args([
+                "train",
+                "--dataset",
+                "ring8",
+                "--steps",
+                "100000000",
+                "--checkpoint-every",
+                "100000000",
+                "--quiet",
+                "--out",
+                run_s,
+            ])
+            .env_remove("LD_LIBRARY_PATH")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Training has started once the loop has created metrics.jsonl.
+        let start = std::time::Instant::now();
+        while !run.join("metrics.jsonl").exists() {
+            assert!(start.elapsed().as_secs() < 120, "the run never started");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let kill = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let o = child.wait_with_output().unwrap();
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(status), "{err}");
+        assert!(err.contains("resume with: gan train --resume"), "{err}");
+        let stopped: usize = err
+            .split("after iteration ")
+            .nth(1)
+            .and_then(|t| t.split(';').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no iteration in {err}"));
+        assert!(stopped >= 1, "{err}");
+        let latest = std::fs::read_to_string(run.join("checkpoints/latest")).unwrap();
+        assert_eq!(latest.trim(), format!("step-{stopped:08}"), "{err}");
+        // The resume starts where the signal stopped the run.
+        let more = (stopped + 2).to_string();
+        let stdout = ok(&gan(&[
+            "train", "--resume", run_s, "--steps", &more, "--quiet",
+        ]));
+        assert!(
+            stdout.contains(&format!("resumed at iteration {stopped}")),
+            "{stdout}"
+        );
+    }
+}
+
+/// Config files with misspelt fields, out-of-range values or non-JSON numbers, and flags that do
+/// nothing for the chosen dataset, are refused with the field, the value and what is expected.
+#[test]
+fn config_mistakes_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = gan::toy::ToyRunConfig::new();
+    let text = serde_json::to_string_pretty(&good).unwrap();
+    let config = dir.path().join("c.json");
+    let config_s = config.to_str().unwrap();
+    let refused = |text: String, needles: &[&str]| {
+        std::fs::write(&config, text).unwrap();
+        let out = dir.path().join("run");
+        fails_with(
+            &gan(&[
+                "train",
+                "--config",
+                config_s,
+                "--steps",
+                "1",
+                "--quiet",
+                "--out",
+                out.to_str().unwrap(),
+            ]),
+            needles,
+        );
+        assert!(!out.exists(), "a refused config wrote {}", out.display());
+    };
+    refused(
+        text.replace("\"batch_size\"", "\"batch_sise\""),
+        &[
+            "c.json",
+            "unknown field `training.batch_sise`",
+            "did you mean `batch_size`",
+        ],
+    );
+    refused(
+        text.replacen("\"beta_1\": 0.5", "\"beta_1\": 1.5", 1),
+        &["g_optimizer", "beta_1 = 1.5", "[0, 1)"],
+    );
+    let lr = format!("\"g_lr\": {}", good.training.g_lr);
+    assert!(text.contains(&lr), "{text}");
+    assert!(text.contains("\"beta_1\": 0.5"), "{text}");
+    refused(
+        text.replace(&lr, "\"g_lr\": NaN"),
+        &["c.json", "not valid JSON at line", "no NaN"],
+    );
+    for (flag, value, dataset) in [
+        ("--image-size", "32", "mnist-embedded"),
+        ("--data-dir", "/tmp", "ring8"),
+        ("--limit", "100", "moons"),
+        ("--download", "", "mnist-embedded"),
+    ] {
+        let mut args = vec!["train", "--dataset", dataset, flag];
+        if !value.is_empty() {
+            args.push(value);
+        }
+        args.extend(["--steps", "1", "--quiet", "--print-config"]);
+        fails_with(&gan(&args), &[flag, dataset, "only with"]);
+    }
+}
+
+/// A newest checkpoint without its state file is skipped with a warning; a damaged one stops
+/// the resume with the next newest named.
+#[test]
+fn resume_says_which_checkpoint_it_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    for damage in ["state", "weights"] {
+        let run = ring8_run(dir.path(), damage, &["--checkpoint-every", "2"]);
+        let run_s = run.to_str().unwrap();
+        let newest = run.join("checkpoints/step-00000004");
+        match damage {
+            "state" => std::fs::remove_file(newest.join("state.json")).unwrap(),
+            _ => {
+                std::fs::write(newest.join("generator.safetensors"), b"not a tensor file").unwrap()
+            }
+        }
+        let o = gan(&["train", "--resume", run_s, "--steps", "6", "--quiet"]);
+        let err = text(&o.stderr);
+        if damage == "state" {
+            let stdout = ok(&o);
+            assert!(stdout.contains("resumed at iteration 2"), "{stdout}");
+            assert!(
+                err.contains("step-00000004, which has no state.json"),
+                "{err}"
+            );
+            assert!(err.contains("newest complete checkpoint"), "{err}");
+        } else {
+            fails_with(
+                &o,
+                &[
+                    "cannot resume from",
+                    "step-00000004",
+                    "next newest checkpoint is",
+                    "step-00000002",
+                ],
+            );
+        }
+    }
+}
+
+/// `--dataset` next to an image config file replaces the data, not the config's networks, when
+/// they fit the images; a dataset of another shape or `--model` gets that family's defaults.
+#[test]
+fn config_file_keeps_its_networks_with_a_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.json");
+    let mut base =
+        gan::image::ImageRunConfig::new().with_model(gan::image::ModelKind::Dcgan, 28, 1, 10);
+    match &mut base.networks {
+        gan::image::ImageNetworks::Dcgan(n) => {
+            n.generator.width = 48;
+            n.generator.hidden = Some(1024);
+            n.discriminator.width = 48;
+        }
+        other => panic!("a DCGAN config, not {other:?}"),
+    }
+    base.save(&config).unwrap();
+    let printed = |extra: &[&str]| {
+        let mut args = vec!["train", "--config", config.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        args.push("--print-config");
+        let json: serde_json::Value = serde_json::from_str(&ok(&gan(&args))).unwrap();
+        json["networks"]["Dcgan"].clone()
+    };
+    let kept = printed(&["--dataset", "mnist-embedded"]);
+    assert_eq!(kept["generator"]["width"], 48, "{kept}");
+    assert_eq!(kept["generator"]["hidden"], 1024, "{kept}");
+    assert_eq!(kept["discriminator"]["width"], 48, "{kept}");
+    assert!(kept["generator"]["condition"].is_null(), "{kept}");
+    // --model asks for that family's defaults.
+    let remodelled = printed(&["--dataset", "mnist-embedded", "--model", "cgan-dcgan"]);
+    assert_eq!(remodelled["generator"]["width"], 32, "{remodelled}");
+    assert_eq!(remodelled["generator"]["condition"]["num_classes"], 10);
+    // Images of another size: the config's family (unconditional DCGAN) at their shape.
+    let images = dir.path().join("images");
+    std::fs::create_dir(&images).unwrap();
+    let other = printed(&[
+        "--dataset",
+        &format!("folder:{}", images.display()),
+        "--image-size",
+        "32",
+    ]);
+    assert_eq!(other["generator"]["image_size"], 32, "{other}");
+    assert!(other["generator"]["condition"].is_null(), "{other}");
+}
+
 use burn::config::Config;
 
 #[test]
@@ -336,6 +655,65 @@ fn sample_and_interpolate_from_trained_runs() {
     ok(&gan(&[
         "train", "--limit", "64", "--steps", "2", "--batch", "8", "--quiet", "--out", run_s,
     ]));
+
+    // Counts that cannot fit in memory are refused with the limit, before any allocation, and
+    // nothing is written.
+    let huge = dir.path().join("huge.npy");
+    let huge_s = huge.to_str().unwrap();
+    for (command, flag, value) in [
+        ("sample", "--n", "18446744073709551615"),
+        ("sample", "--n", "1000000000"),
+        ("interpolate", "--rows", "100000000"),
+        ("eval", "--n", "1000000000000"),
+    ] {
+        let mut args = vec![command, "--run", run_s, flag, value];
+        if command == "eval" {
+            args.extend(["--quiet", "--metric", "parzen"]);
+        } else {
+            args.extend(["--out", huge_s]);
+        }
+        fails_with(&gan(&args), &[flag, value, "at most"]);
+    }
+    assert!(!huge.exists());
+    assert!(!run.join("eval.json").exists());
+    for (flag, value) in [
+        ("--batch", "4294967295"),
+        ("--steps", "18446744073709551615"),
+    ] {
+        let out = dir.path().join("refused");
+        fails_with(
+            &gan(&[
+                "train",
+                "--dataset",
+                "ring8",
+                flag,
+                value,
+                "--quiet",
+                "--out",
+                out.to_str().unwrap(),
+            ]),
+            &[value],
+        );
+        assert!(
+            !out.join("config.json").exists(),
+            "{flag} {value} wrote a config"
+        );
+    }
+    let out = dir.path().join("epochs");
+    fails_with(
+        &gan(&[
+            "train",
+            "--limit",
+            "64",
+            "--epochs",
+            "18446744073709551615",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ]),
+        &["iterations", "at most 1,000,000,000"],
+    );
+    assert!(!out.join("config.json").exists());
 
     let png = dir.path().join("s.png");
     let stdout = ok(&gan(&[

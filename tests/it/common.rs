@@ -341,3 +341,19 @@ pub fn small_discriminator<B: burn::tensor::backend::AutodiffBackend>(
         .init::<B>(device);
     host_init(d, seed)
 }
+
+/// The temporary directories that killed checkpoint saves left under `checkpoints` (the next
+/// save removes them).
+#[cfg(all(unix, feature = "flex"))]
+pub fn checkpoint_debris(checkpoints: &std::path::Path) -> usize {
+    std::fs::read_dir(checkpoints)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".tmp")
+        })
+        .count()
+}

@@ -25,6 +25,8 @@ mod determinism;
 mod equivalence;
 mod eval_inception;
 mod eval_metrics;
+#[cfg(all(unix, feature = "flex"))]
+mod faults;
 mod losses;
 mod models;
 mod npy;

@@ -654,16 +654,7 @@ fn killed_process_leaves_a_loadable_checkpoint() {
         let latest = latest_checkpoint(&checkpoints).expect("a checkpoint survives the kill");
         assert!(iteration_of(&latest) > last);
         last = iteration_of(&latest);
-        debris_seen += std::fs::read_dir(&checkpoints)
-            .unwrap()
-            .filter(|e| {
-                e.as_ref()
-                    .unwrap()
-                    .file_name()
-                    .to_string_lossy()
-                    .starts_with(".tmp")
-            })
-            .count();
+        debris_seen += crate::common::checkpoint_debris(&checkpoints);
         check_loads(&out, &latest);
     }
     eprintln!("last checkpoint {last}; temporary directories left by kills: {debris_seen}");

@@ -10,6 +10,11 @@ use image::imageops::FilterType;
 use crate::error::{DataError, Result as DataResult};
 use crate::images::ImageSet;
 
+/// The widest or tallest image file the folder loader decodes.
+pub const MAX_IMAGE_SIDE: u32 = 16_384;
+/// The most memory the folder loader lets a decoder allocate for one image (64 MiB).
+pub const MAX_IMAGE_BYTES: u64 = 64 << 20;
+
 /// How to read an image folder.
 #[derive(Config, Debug, PartialEq)]
 pub struct ImageFolderConfig {
@@ -206,12 +211,17 @@ impl ImageFolderConfig {
             path: path.to_path_buf(),
             message,
         };
-        let img = image::ImageReader::open(path)
+        let mut reader = image::ImageReader::open(path)
             .map_err(|e| err(e.to_string()))?
             .with_guessed_format()
-            .map_err(|e| err(e.to_string()))?
-            .decode()
             .map_err(|e| err(e.to_string()))?;
+        // A header may claim any size: refuse before the decoder allocates for it.
+        let mut limits = image::Limits::default();
+        limits.max_image_width = Some(MAX_IMAGE_SIDE);
+        limits.max_image_height = Some(MAX_IMAGE_SIDE);
+        limits.max_alloc = Some(MAX_IMAGE_BYTES);
+        reader.limits(limits);
+        let img = reader.decode().map_err(|e| err(e.to_string()))?;
         let (w, h) = (img.width(), img.height());
         let side = w.min(h);
         let size = self.size as u32;

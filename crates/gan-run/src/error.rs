@@ -99,11 +99,22 @@ pub enum GanError {
     /// `--resume` with a config that differs from the run's saved one (beyond the iteration
     /// count).
     #[error(
-        "cannot resume: the run's {path} differs from the requested config (only the number of iterations may change)"
+        "cannot resume: the run's {path} differs from the requested config in {} (only the number of iterations may change; drop the flags that change the rest, or start a new run with --out)",
+        differences.join(", ")
     )]
     ResumeConfig {
         /// The run's saved config.
         path: PathBuf,
+        /// Each differing field as `path: saved -> requested`.
+        differences: Vec<String>,
+    },
+    /// A JSON config file that is not JSON, or that names fields no config has.
+    #[error("config {path}: {problem}")]
+    ConfigContent {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, naming the line, column or field.
+        problem: String,
     },
     /// A JSON config file could not be read or parsed.
     #[error("cannot load config {path}: {source}")]

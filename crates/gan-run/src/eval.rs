@@ -679,12 +679,18 @@ fn chosen_metrics(data: &EvalData, request: &EvalRequest) -> Result<Vec<Metric>>
     Ok(metrics)
 }
 
+/// The most samples `gan eval` draws and scores.
+pub const MAX_EVAL_SAMPLES: usize = 1_000_000;
+
 fn check_sample_count(n: usize) -> Result<()> {
-    if n < 10 {
+    if !(10..=MAX_EVAL_SAMPLES).contains(&n) {
         return Err(GanError::Invalid {
             field: "--n",
             value: n.to_string(),
-            expected: "at least 10 samples".into(),
+            expected: format!(
+                "at least 10 and at most {MAX_EVAL_SAMPLES} samples (FID and KID are usually \
+                 reported on 10,000 to 50,000)"
+            ),
         });
     }
     Ok(())

@@ -504,12 +504,15 @@ pub fn run_images<B: AutodiffBackend>(
         Some(epochs) => {
             let per_iteration = config.training.k.max(1) * config.training.batch_size.max(1);
             let mut c = config.clone();
-            c.training.iterations = (epochs * images.len()).div_ceil(per_iteration);
+            // Saturating: an absurd epoch count is then refused by the iteration bound.
+            c.training.iterations = epochs.saturating_mul(images.len()).div_ceil(per_iteration);
             resolved = c;
             &resolved
         }
         None => config,
     };
+    // Checked before the run directory is touched: a refused run writes nothing.
+    config.training.validate()?;
     crate::rundir::save_config(config, "image", dir, resume, |saved| {
         saved.training.iterations = config.training.iterations;
         saved.epochs = config.epochs;

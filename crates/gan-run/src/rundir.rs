@@ -18,6 +18,25 @@ pub(crate) fn save_config<C: Config + PartialEq>(
     resume: bool,
     allow: impl FnOnce(&mut C),
 ) -> GanResult<()> {
+    // Refused before anything is written: a new run never touches an earlier run's files, and
+    // a resume needs a checkpoint to start from and metrics it can keep.
+    let run_dir = gan_train::RunDir::new(dir);
+    if resume {
+        run_dir.read_metrics_to_resume()?;
+    }
+    let checkpoint = run_dir.latest_checkpoint();
+    match (checkpoint, resume) {
+        (Some(checkpoint), false) => {
+            return Err(gan_train::TrainError::RunExists { checkpoint }.into());
+        }
+        (None, true) => {
+            return Err(gan_train::TrainError::NoCheckpoint {
+                dir: dir.to_path_buf(),
+            }
+            .into());
+        }
+        _ => {}
+    }
     std::fs::create_dir_all(dir).map_err(|source| GanError::Io {
         action: "cannot create run directory",
         path: dir.to_path_buf(),
@@ -28,7 +47,14 @@ pub(crate) fn save_config<C: Config + PartialEq>(
         let mut saved = parse_config::<C>(&config_path, &read_text(&config_path)?)?;
         allow(&mut saved);
         if saved != *config {
-            return Err(GanError::ResumeConfig { path: config_path });
+            let saved = serde_json::to_value(&saved).expect("run configs serialise to JSON");
+            let requested = serde_json::to_value(config).expect("run configs serialise to JSON");
+            let mut differences = Vec::new();
+            json_differences("", &saved, &requested, &mut differences);
+            return Err(GanError::ResumeConfig {
+                path: config_path,
+                differences,
+            });
         }
     }
     let mut json = serde_json::to_value(config).expect("run configs serialise to JSON");
@@ -43,6 +69,44 @@ pub(crate) fn save_config<C: Config + PartialEq>(
     })
 }
 
+/// Appends to `out` each leaf where `a` and `b` differ, as `field.path: a -> b`.
+fn json_differences(at: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<String>) {
+    use serde_json::Value;
+    let field = |key: &str| {
+        if at.is_empty() {
+            key.to_string()
+        } else {
+            format!("{at}.{key}")
+        }
+    };
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for key in keys {
+                let null = Value::Null;
+                json_differences(
+                    &field(key),
+                    x.get(key).unwrap_or(&null),
+                    y.get(key).unwrap_or(&null),
+                    out,
+                );
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (u, v)) in x.iter().zip(y).enumerate() {
+                json_differences(&field(&i.to_string()), u, v, out);
+            }
+        }
+        _ if a != b => out.push(format!(
+            "`{}`: {a} -> {b}",
+            if at.is_empty() { "config" } else { at }
+        )),
+        _ => {}
+    }
+}
+
 /// Reads a text file.
 pub(crate) fn read_text(path: &Path) -> GanResult<String> {
     std::fs::read_to_string(path).map_err(|source| GanError::Io {
@@ -55,17 +119,154 @@ pub(crate) fn read_text(path: &Path) -> GanResult<String> {
 /// Parses the text of the run config file `path`, filling in the fields that files written by
 /// earlier versions lack: an image run without an `algorithm` trained the classic one.
 pub(crate) fn parse_config<C: Config>(path: &Path, text: &str) -> GanResult<C> {
-    let parsed = match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(serde_json::Value::Object(mut fields))
-            if fields.contains_key("networks") && !fields.contains_key("algorithm") =>
-        {
-            fields.insert("algorithm".into(), serde_json::json!("Classic"));
-            C::load_binary(serde_json::Value::Object(fields).to_string().as_bytes())
+    let mut json = json_of(path, text)?;
+    if let serde_json::Value::Object(fields) = &mut json
+        && fields.contains_key("networks")
+        && !fields.contains_key("algorithm")
+    {
+        fields.insert("algorithm".into(), serde_json::json!("Classic"));
+    }
+    let config = match C::load_binary(json.to_string().as_bytes()) {
+        Ok(config) => config,
+        Err(source) => {
+            // A misspelt required field reads as a missing one: name the misspelling.
+            let message = source.to_string();
+            if let Some(missing) = message
+                .split("missing field `")
+                .nth(1)
+                .and_then(|rest| rest.split('`').next())
+            {
+                let mut near = Vec::new();
+                keys_near(&json, "", missing, &mut near);
+                if !near.is_empty() {
+                    return Err(GanError::ConfigContent {
+                        path: path.to_path_buf(),
+                        problem: format!(
+                            "unknown field {} (did you mean `{missing}`?); `{missing}` is required",
+                            near.join(", ")
+                        ),
+                    });
+                }
+            }
+            return Err(GanError::Config {
+                path: path.to_path_buf(),
+                source,
+            });
         }
-        _ => C::load_binary(text.as_bytes()),
     };
-    parsed.map_err(|source| GanError::Config {
+    // Serde ignores fields it does not know: a misspelt one would silently keep its default.
+    let known = serde_json::to_value(&config).expect("configs serialise to JSON");
+    let mut unknown = Vec::new();
+    unknown_fields("", &json, &known, &mut unknown);
+    if unknown.is_empty() {
+        Ok(config)
+    } else {
+        Err(GanError::ConfigContent {
+            path: path.to_path_buf(),
+            problem: format!("unknown field {}", unknown.join(", unknown field ")),
+        })
+    }
+}
+
+/// The JSON of config file `path`, or an error naming the line and column (JSON has no NaN or
+/// Infinity).
+pub(crate) fn json_of(path: &Path, text: &str) -> GanResult<serde_json::Value> {
+    serde_json::from_str(text).map_err(|e| GanError::ConfigContent {
         path: path.to_path_buf(),
-        source,
+        problem: format!(
+            "not valid JSON at line {}, column {}: {e}{}",
+            e.line(),
+            e.column(),
+            if text.contains("NaN") || text.contains("Infinity") {
+                " (JSON has no NaN or Infinity: every number must be finite)"
+            } else {
+                ""
+            }
+        ),
     })
+}
+
+/// Appends to `out` each object key of `given` that the parsed config `known` does not have,
+/// as `path` with the nearest known key at that level.
+fn unknown_fields(
+    at: &str,
+    given: &serde_json::Value,
+    known: &serde_json::Value,
+    out: &mut Vec<String>,
+) {
+    use serde_json::Value;
+    match (given, known) {
+        (Value::Object(g), Value::Object(k)) => {
+            for (key, value) in g {
+                let field = if at.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{at}.{key}")
+                };
+                match k.get(key) {
+                    Some(inner) => unknown_fields(&field, value, inner, out),
+                    // The run kind tag that run directories carry.
+                    None if at.is_empty() && key == crate::sample::KIND => {}
+                    None => {
+                        let nearest = k
+                            .keys()
+                            .min_by_key(|candidate| edit_distance(key, candidate))
+                            .map(|c| format!(" (did you mean `{c}`?)"))
+                            .unwrap_or_default();
+                        out.push(format!("`{field}`{nearest}"));
+                    }
+                }
+            }
+        }
+        (Value::Array(g), Value::Array(k)) => {
+            for (i, (u, v)) in g.iter().zip(k).enumerate() {
+                unknown_fields(&format!("{at}.{i}"), u, v, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Appends to `out` every key of `json` (at any depth, as its dotted path) within two edits of
+/// `name` but not equal to it.
+fn keys_near(json: &serde_json::Value, at: &str, name: &str, out: &mut Vec<String>) {
+    match json {
+        serde_json::Value::Object(fields) => {
+            for (key, value) in fields {
+                let field = if at.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{at}.{key}")
+                };
+                if key != name && edit_distance(key, name) <= 2 {
+                    out.push(format!("`{field}`"));
+                }
+                keys_near(value, &field, name, out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                keys_near(item, &format!("{at}.{i}"), name, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Levenshtein distance between two short strings.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let next = (diagonal + usize::from(ca != cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
 }

@@ -33,7 +33,7 @@ impl RunSpec {
     /// is a 2-D distribution and an image run otherwise.
     pub fn load(path: &Path) -> Result<Self> {
         let text = crate::rundir::read_text(path)?;
-        let json = serde_json::from_str::<serde_json::Value>(&text).ok();
+        let json = Some(crate::rundir::json_of(path, &text)?);
         let toy = match json.as_ref().and_then(|v| v.get(KIND)) {
             Some(kind) if kind == "toy" => true,
             Some(kind) if kind == "image" => false,
@@ -595,6 +595,32 @@ impl<B: Backend> GeneratorTask<B> for DrawOn<'_, '_, B> {
 }
 
 /// How samples of the run are shown, and the shape of one sample.
+/// The most `float32` values one call draws into memory (2 GiB).
+pub const MAX_DRAWN_VALUES: usize = 1 << 29;
+
+/// Refuses to draw `count` samples of `sample_shape` (asked for by `field` = `value`) when they
+/// would not fit in [`MAX_DRAWN_VALUES`], before anything is allocated.
+pub(crate) fn check_drawn(
+    field: &'static str,
+    value: usize,
+    count: usize,
+    sample_shape: &[usize],
+) -> Result<()> {
+    let per = sample_shape.iter().product::<usize>().max(1);
+    if count.checked_mul(per).is_none_or(|v| v > MAX_DRAWN_VALUES) {
+        let most = MAX_DRAWN_VALUES / per;
+        return Err(GanError::Invalid {
+            field,
+            value: value.to_string(),
+            expected: format!(
+                "at most {most} samples of shape {sample_shape:?} in one call (2 GiB of float32); \
+                 draw more in several calls with different --seed values"
+            ),
+        });
+    }
+    Ok(())
+}
+
 fn view(spec: &RunSpec, seed: u64) -> Result<(SampleKind, Vec<usize>)> {
     Ok(match spec {
         RunSpec::Toy(c) => (
@@ -658,6 +684,7 @@ pub fn sample_run<B: Backend>(
     let classes = spec.num_classes();
     let label_of = |i: usize| classes.map(|k| request.label.unwrap_or(i % k));
     let (kind, sample_shape) = view(&spec, request.seed)?;
+    check_drawn("--n", request.n, request.n, &sample_shape)?;
     let chunk = request.chunk.unwrap_or(request.n).max(1);
     let out = Draw {
         checkpoint: run_checkpoint(dir)?,
@@ -758,6 +785,7 @@ fn walk_run<B: Backend>(
     let classes = spec.num_classes();
     let label_of = |i: usize| classes.map(|k| (i / steps) % k);
     let (kind, sample_shape) = view(&spec, seed)?;
+    check_drawn("--rows", rows, rows.saturating_mul(steps), &sample_shape)?;
     let out = Draw {
         checkpoint: run_checkpoint(dir)?,
         weights: GeneratorWeights::Inference,

@@ -115,6 +115,8 @@ pub fn run_toy<B: AutodiffBackend>(
 ) -> GanResult<ToyRunReport> {
     config.dataset.validate()?;
     config.run.validate()?;
+    // Checked before the run directory is touched: a refused run writes nothing.
+    config.training.validate()?;
     crate::rundir::save_config(config, "toy", dir, resume, |saved| {
         saved.training.iterations = config.training.iterations
     })?;

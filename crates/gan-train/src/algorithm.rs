@@ -117,6 +117,15 @@ impl<B: Backend> StepLog<B> {
         self
     }
 
+    /// Adds the generator's and the discriminator's gradient norms (`g_grad_norm`,
+    /// `d_grad_norm`) when both were measured.
+    pub fn grad_norms(self, g: Option<Tensor<B, 1>>, d: Option<Tensor<B, 1>>) -> Self {
+        match (g, d) {
+            (Some(g), Some(d)) => self.stat("g_grad_norm", g).stat("d_grad_norm", d),
+            _ => self,
+        }
+    }
+
     /// The watched entries, concatenated into one `[n]` tensor (in order), with their names;
     /// `None` when nothing is watched.
     pub fn watched(&self) -> Option<(Tensor<B, 1>, Vec<&'static str>)> {

@@ -185,7 +185,7 @@ where
             .stat("l_fake", l_fake)
             .stat("k", self.k.clone())
             .stat("convergence", convergence);
-        Ok(AutoencoderGame::<B, G, A>::with_norms(log, g_norm, d_norm))
+        Ok(log.grad_norms(g_norm, d_norm))
     }
 
     fn iteration(&self) -> usize {

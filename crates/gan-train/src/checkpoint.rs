@@ -364,8 +364,14 @@ pub fn latest_checkpoint(root: &Path) -> Option<PathBuf> {
             return Some(dir);
         }
     }
+    complete_checkpoints(root).pop()
+}
+
+/// The `step-*` directories under `root` that have a state file, oldest first.
+fn complete_checkpoints(root: &Path) -> Vec<PathBuf> {
     let mut steps: Vec<PathBuf> = fs::read_dir(root)
-        .ok()?
+        .into_iter()
+        .flatten()
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.file_name()
@@ -375,7 +381,34 @@ pub fn latest_checkpoint(root: &Path) -> Option<PathBuf> {
         })
         .collect();
     steps.sort();
-    steps.pop()
+    steps
+}
+
+/// Why [`latest_checkpoint`] did not take the checkpoint the `latest` pointer names, when it
+/// names one that is missing or has no state file (deleted or damaged): the warning to show
+/// before resuming from an older one.
+pub fn stale_latest(root: &Path) -> Option<String> {
+    let name = fs::read_to_string(root.join(LATEST)).ok()?;
+    let named = root.join(name.trim());
+    if named.join(STATE).is_file() {
+        return None;
+    }
+    let fallback = latest_checkpoint(root)?;
+    Some(format!(
+        "{} names {}, which has no {STATE} (deleted or damaged); resuming from the newest \
+         complete checkpoint, {}",
+        root.join(LATEST).display(),
+        named.display(),
+        fallback.display()
+    ))
+}
+
+/// The newest checkpoint under `root` older than `than` that has a state file: where to go on
+/// from when `than` is damaged.
+pub fn previous_checkpoint(root: &Path, than: &Path) -> Option<PathBuf> {
+    complete_checkpoints(root)
+        .into_iter()
+        .rfind(|p| p.as_path() < than)
 }
 
 /// Removes all but the newest `keep` checkpoints under `root` (never the one `latest` names),

@@ -86,6 +86,11 @@ pub struct TrainConfig {
     pub seed: u64,
 }
 
+/// The largest minibatch [`TrainConfig::validate`] accepts.
+pub const MAX_BATCH: usize = 1 << 16;
+/// The most iterations [`TrainConfig::validate`] accepts (a run that long is a typo).
+pub const MAX_ITERATIONS: usize = 1_000_000_000;
+
 impl TrainConfig {
     /// Checks the config.
     pub fn validate(&self) -> TrainResult<()> {
@@ -97,9 +102,22 @@ impl TrainConfig {
         if self.k == 0 {
             return Err(invalid("k", "0".into(), "at least 1"));
         }
-        if self.batch_size == 0 {
-            return Err(invalid("batch_size", "0".into(), "at least 1"));
+        if !(1..=MAX_BATCH).contains(&self.batch_size) {
+            return Err(invalid(
+                "batch_size",
+                self.batch_size.to_string(),
+                "from 1 to 65,536 (the most one step allocates for)",
+            ));
         }
+        if self.iterations > MAX_ITERATIONS {
+            return Err(invalid(
+                "iterations",
+                self.iterations.to_string(),
+                "at most 1,000,000,000 (fewer --steps or --epochs)",
+            ));
+        }
+        self.g_optimizer.validate("g_optimizer")?;
+        self.d_optimizer.validate("d_optimizer")?;
         for (field, lr) in [("g_lr", self.g_lr), ("d_lr", self.d_lr)] {
             if !(lr.is_finite() && lr > 0.0) {
                 return Err(invalid(field, lr.to_string(), "a finite number > 0"));
@@ -744,7 +762,7 @@ impl<B: Backend> StepLosses<B> {
         }
         if let Some(norms) = self.grad_norms {
             let [g, d] = norms.chunk(2, 0).try_into().expect("two gradient norms");
-            log = log.stat("g_grad_norm", g).stat("d_grad_norm", d);
+            log = log.grad_norms(Some(g), Some(d));
         }
         log
     }

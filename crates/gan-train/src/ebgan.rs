@@ -150,7 +150,7 @@ where
             .stat("e_real", e_real.detach().inner().mean())
             .stat("e_fake", e_fake.detach().inner().mean())
             .stat("pull_away", pt.detach().inner());
-        Ok(AutoencoderGame::<B, G, A>::with_norms(log, g_norm, d_norm))
+        Ok(log.grad_norms(g_norm, d_norm))
     }
 
     fn iteration(&self) -> usize {

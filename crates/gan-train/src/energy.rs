@@ -18,7 +18,7 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use gan_data::{Batch, BatchSource};
 use gan_models::{Autoencoder, GanRng, Generator, Prior};
 
-use crate::algorithm::{Player, StepLog};
+use crate::algorithm::Player;
 use crate::checkpoint::{CheckpointReader, CheckpointWriter};
 use crate::classic::{TrainConfig, finite_sum, iteration_seed};
 use crate::error::{Result as TrainResult, TrainError};
@@ -208,18 +208,6 @@ where
         self.generator.update(grads, self.iteration);
         self.iteration += 1;
         norm
-    }
-
-    /// `log` with the gradient norms, when measured.
-    pub fn with_norms(
-        log: StepLog<B::InnerBackend>,
-        g: Option<Tensor<B::InnerBackend, 1>>,
-        d: Option<Tensor<B::InnerBackend, 1>>,
-    ) -> StepLog<B::InnerBackend> {
-        match (g, d) {
-            (Some(g), Some(d)) => log.stat("g_grad_norm", g).stat("d_grad_norm", d),
-            _ => log,
-        }
     }
 
     pub fn finite(&self) -> bool {

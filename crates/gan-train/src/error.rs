@@ -149,6 +149,49 @@ pub enum TrainError {
         /// The checkpoint found.
         checkpoint: PathBuf,
     },
+    /// An observer asked the run to stop (Ctrl-C, for instance); the checkpoint holds every
+    /// iteration done.
+    #[error("stopped at iteration {iteration}, checkpoint {}", checkpoint.display())]
+    Stopped {
+        /// The last iteration done.
+        iteration: usize,
+        /// The checkpoint written at that iteration.
+        checkpoint: PathBuf,
+    },
+    /// The newest checkpoint could not be loaded; an older intact one may remain.
+    #[error(
+        "cannot resume from {}: {source}{}",
+        checkpoint.display(),
+        match previous {
+            Some(p) => format!(
+                "; the next newest checkpoint is {}: move {} out of the run directory and \
+                 resume again to continue from there",
+                p.display(),
+                checkpoint.display()
+            ),
+            None => " (no older checkpoint is left)".to_string(),
+        }
+    )]
+    DamagedCheckpoint {
+        /// The checkpoint that failed to load.
+        checkpoint: PathBuf,
+        /// Why.
+        #[source]
+        source: Box<CheckpointError>,
+        /// The newest older checkpoint with a state file, if any.
+        previous: Option<PathBuf>,
+    },
+    /// A resume was asked of a run directory without a checkpoint.
+    #[error(
+        "{} holds no checkpoint to resume (none was written before the run stopped): start it \
+         again from its config with `gan train --config {}/config.json --out {}` (which \
+         rewrites its metrics.jsonl), or name the run directory that holds the checkpoints",
+        dir.display(), dir.display(), dir.display()
+    )]
+    NoCheckpoint {
+        /// The run directory.
+        dir: PathBuf,
+    },
     /// A run-directory file could not be written.
     #[error("{action} {path}: {source}")]
     Io {

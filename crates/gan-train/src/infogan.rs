@@ -439,10 +439,7 @@ where
         if let Some(accuracy) = info.accuracy {
             log = log.stat("q_accuracy", accuracy.inner());
         }
-        if let (Some(g), Some(d)) = (g_norm, d_norm) {
-            log = log.stat("g_grad_norm", g).stat("d_grad_norm", d);
-        }
-        Ok(log)
+        Ok(log.grad_norms(g_norm, d_norm))
     }
 
     fn iteration(&self) -> usize {

@@ -221,6 +221,17 @@ pub trait Observer {
     fn on_checkpoint(&mut self, iteration: usize, path: &Path) {
         let _ = (iteration, path);
     }
+    /// Whether the run should stop (a signal, a time limit). Asked after every iteration;
+    /// on `true` the run finishes that iteration, writes a checkpoint and returns
+    /// [`TrainError::Stopped`].
+    fn stop_requested(&self) -> bool {
+        false
+    }
+    /// Something the user should know that does not stop the run (a repaired file, for
+    /// instance).
+    fn on_warning(&mut self, message: &str) {
+        let _ = message;
+    }
     /// The run ended (also after an error).
     fn on_finish(&mut self) {}
 }
@@ -303,6 +314,57 @@ impl RunDir {
         }
         Ok(out)
     }
+
+    /// The metrics lines for a resume: like [`RunDir::read_metrics`], except that a last line
+    /// that does not parse (torn by a full disk or a kill during its write) is dropped, with
+    /// the warning returned. A damaged line before the last is still an error.
+    pub fn read_metrics_to_resume(&self) -> TrainResult<(Vec<Metrics>, Option<String>)> {
+        let path = self.metrics();
+        let text = match fs::read(&path) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), None)),
+            Err(source) => return Err(io("cannot read", &path)(source)),
+        };
+        let lines: Vec<(usize, &str)> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .collect();
+        let mut out = Vec::with_capacity(lines.len());
+        for (at, &(i, line)) in lines.iter().enumerate() {
+            match serde_json::from_str(line) {
+                Ok(metrics) => out.push(metrics),
+                Err(e) if at + 1 == lines.len() => {
+                    let warning = format!(
+                        "{} line {}: dropped an incomplete last line ({e}), written when the \
+                         run stopped; the lines before it are kept",
+                        path.display(),
+                        i + 1
+                    );
+                    return Ok((out, Some(warning)));
+                }
+                Err(e) => {
+                    return Err(TrainError::from(crate::CheckpointError::Corrupt {
+                        path: path.clone(),
+                        reason: format!("line {}: {e}", i + 1),
+                    }));
+                }
+            }
+        }
+        Ok((out, None))
+    }
+}
+
+/// Appends one whole line to `file`: when the write fails part-way (a full disk), the file is
+/// cut back to its length before it, so that it never ends in a torn line.
+fn append_line(file: &mut File, line: &str) -> std::io::Result<()> {
+    let before = file.metadata()?.len();
+    file.write_all(line.as_bytes())
+        .and_then(|()| file.flush())
+        .inspect_err(|_| {
+            // Best effort: the write's own error is the one reported.
+            let _ = file.set_len(before);
+        })
 }
 
 fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> TrainError {
@@ -424,10 +486,34 @@ where
     }
     match (dir.latest_checkpoint(), resume) {
         (Some(checkpoint), true) => {
-            load_checkpoint(algorithm, data, &checkpoint)?;
+            if let Some(warning) = crate::checkpoint::stale_latest(&dir.checkpoints()) {
+                for o in observers.iter_mut() {
+                    o.on_warning(&warning);
+                }
+            }
+            load_checkpoint(algorithm, data, &checkpoint).map_err(|e| match e {
+                // Damage (unreadable files), not a mismatch with the run's config or models.
+                TrainError::Checkpoint(
+                    source @ (crate::CheckpointError::Io { .. }
+                    | crate::CheckpointError::Corrupt { .. }),
+                ) => TrainError::DamagedCheckpoint {
+                    previous: crate::checkpoint::previous_checkpoint(
+                        &dir.checkpoints(),
+                        &checkpoint,
+                    ),
+                    checkpoint: checkpoint.clone(),
+                    source: Box::new(source),
+                },
+                other => other,
+            })?;
             // Drop metrics of iterations after the checkpoint: they are about to run again.
-            let kept: Vec<Metrics> = dir
-                .read_metrics()?
+            let (metrics, torn) = dir.read_metrics_to_resume()?;
+            if let Some(torn) = torn {
+                for o in observers.iter_mut() {
+                    o.on_warning(&torn);
+                }
+            }
+            let kept: Vec<Metrics> = metrics
                 .into_iter()
                 .filter(|m| m.step <= algorithm.iteration())
                 .collect();
@@ -441,7 +527,12 @@ where
         (Some(checkpoint), false) => {
             return Err(TrainError::RunExists { checkpoint });
         }
-        (None, _) => {
+        (None, true) => {
+            return Err(TrainError::NoCheckpoint {
+                dir: dir.root().to_path_buf(),
+            });
+        }
+        (None, false) => {
             let path = dir.metrics();
             File::create(&path).map_err(io("cannot create", &path))?;
         }
@@ -481,7 +572,9 @@ where
         for o in observers.iter_mut() {
             o.on_iteration(iteration);
         }
-        let checkpoint = iteration == total
+        let stop = iteration < total && observers.iter().any(|o| o.stop_requested());
+        let checkpoint = stop
+            || iteration == total
             || (run.checkpoint_every > 0 && iteration % run.checkpoint_every == 0);
         if log || checkpoint {
             window.check(iteration)?;
@@ -501,10 +594,7 @@ where
             };
             let mut line = serde_json::to_string(&metrics).expect("metrics serialise");
             line.push('\n');
-            metrics_file
-                .write_all(line.as_bytes())
-                .and_then(|()| metrics_file.flush())
-                .map_err(io("cannot write", &metrics_path))?;
+            append_line(&mut metrics_file, &line).map_err(io("cannot write", &metrics_path))?;
             for o in observers.iter_mut() {
                 o.on_metrics(&metrics);
             }
@@ -527,6 +617,12 @@ where
             prune_checkpoints(&dir.checkpoints(), run.keep_checkpoints)?;
             for o in observers.iter_mut() {
                 o.on_checkpoint(iteration, &path);
+            }
+            if stop {
+                return Err(TrainError::Stopped {
+                    iteration,
+                    checkpoint: path,
+                });
             }
         }
     }
