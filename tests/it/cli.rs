@@ -491,6 +491,35 @@ fn resume_says_which_checkpoint_it_uses() {
     }
 }
 
+/// A damaged optimizer state whose tensor claims another rank than its data (found by the fuzz
+/// harness: Burn asserts on it while building the tensor) is refused, not a panic.
+#[test]
+fn damaged_optimizer_state_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = ring8_run(dir.path(), "a", &[]);
+    let file = run.join("checkpoints/step-00000004/discriminator_optim.mpk");
+    let mut bytes = std::fs::read(&file).unwrap();
+    let at = bytes
+        .windows(5)
+        .position(|w| w == b"Rank2")
+        .expect("a rank-2 moment in the optimizer state");
+    bytes[at + 4] = b'6';
+    std::fs::write(&file, bytes).unwrap();
+    let o = gan(&[
+        "train",
+        "--resume",
+        run.to_str().unwrap(),
+        "--steps",
+        "6",
+        "--quiet",
+    ]);
+    fails_with(
+        &o,
+        &["cannot resume from", "discriminator_optim.mpk", "rank"],
+    );
+    assert!(!text(&o.stderr).contains("panicked"), "{}", text(&o.stderr));
+}
+
 /// `--dataset` next to an image config file replaces the data, not the config's networks, when
 /// they fit the images; a dataset of another shape or `--model` gets that family's defaults.
 #[test]

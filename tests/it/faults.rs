@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 
 use gan::train::latest_checkpoint;
 
-/// Iterations of the harness run (a ring8 MLP, a checkpoint and a metrics line every iteration).
-const STEPS: usize = 400;
+/// Iterations of the harness run per fault (a ring8 MLP, a checkpoint and a metrics line every
+/// iteration; a kill lands 0-40 ms after a new checkpoint), and at least 400.
+const STEPS_PER_FAULT: usize = 40;
 
 fn gan_command(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_gan"));
@@ -177,7 +178,9 @@ fn faults_never_change_the_final_weights() {
     let dir = tempfile::tempdir().unwrap();
     // The run's config: a metrics line and a checkpoint every iteration, no pictures.
     let config = dir.path().join("faults.json");
-    let steps = STEPS.to_string();
+    let total = (kills + 3) * STEPS_PER_FAULT;
+    let total = total.max(400);
+    let steps = total.to_string();
     let o = gan_command(&[
         "train",
         "--dataset",
@@ -247,8 +250,8 @@ fn faults_never_change_the_final_weights() {
         }
         last = kept;
         assert!(
-            last < STEPS,
-            "the run ended before the faults did: raise STEPS"
+            last < total,
+            "the run ended before the faults did: raise STEPS_PER_FAULT"
         );
     }
 
@@ -322,7 +325,7 @@ fn faults_never_change_the_final_weights() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     figures.resumes += 1;
 
-    let final_dir = |run: &Path| run.join(format!("checkpoints/step-{STEPS:08}"));
+    let final_dir = |run: &Path| run.join(format!("checkpoints/step-{total:08}"));
     // The first logged step that differs points at the fault that changed the run.
     let (ours, theirs) = (losses(&run), losses(&reference));
     assert_eq!(ours.len(), theirs.len(), "logged steps");
@@ -338,7 +341,7 @@ fn faults_never_change_the_final_weights() {
     eprintln!(
         "fault harness: {} SIGKILLs, 1 SIGINT, 1 torn metrics line, full disk {}; {} resumes; \
          at most {} iteration(s) lost to a kill; {} temporary checkpoint directories left by \
-         kills (removed by the next save); final weights and all {STEPS} logged losses bitwise \
+         kills (removed by the next save); final weights and all {total} logged losses bitwise \
          equal to the uninterrupted run",
         figures.kills,
         if figures.disk_full.is_some() {
