@@ -23,7 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     config.training.iterations = 2000;
     let dir = Path::new("runs/example-cifar10");
     let report =
-        run_images::<DefaultAutodiff>(&config, dir, &Default::default(), false, false, &mut [])?;
+        run_images::<DefaultAutodiff>(&config, dir, &Default::default(), gan::RunOptions::new())?;
     println!(
         "{} images, {:.0} s: {}",
         report.images,

@@ -14,7 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let device = Default::default();
     let config = ImageRunConfig::new(); // the default job: conditional DCGAN with an EMA generator
     let dir = Path::new("runs/example-conditional-mnist");
-    run_images::<DefaultAutodiff>(&config, dir, &device, false, false, &mut [])?;
+    run_images::<DefaultAutodiff>(&config, dir, &device, gan::RunOptions::new())?;
 
     let per_row = 12;
     let mut pixels = Vec::new();

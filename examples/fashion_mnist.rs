@@ -22,7 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_epochs(Some(epochs));
     let dir = Path::new("runs/example-fashion-mnist");
     let report =
-        run_images::<DefaultAutodiff>(&config, dir, &Default::default(), false, false, &mut [])?;
+        run_images::<DefaultAutodiff>(&config, dir, &Default::default(), gan::RunOptions::new())?;
     println!(
         "{epochs} epoch(s) over {} images in {:.0} s: {}",
         report.images,

@@ -22,7 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_model(ModelKind::Dcgan, size, 3, 0);
     let dir = Path::new("runs/example-image-folder");
     let report =
-        run_images::<DefaultAutodiff>(&config, dir, &Default::default(), false, false, &mut [])?;
+        run_images::<DefaultAutodiff>(&config, dir, &Default::default(), gan::RunOptions::new())?;
     for skipped in &report.skipped {
         eprintln!("skipped {skipped}");
     }

@@ -27,7 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         config.training.iterations = 600;
         config.training.ema_decay = None;
         let dir = PathBuf::from(format!("runs/example-mnist-{}", kind.name()));
-        let report = run_images::<DefaultAutodiff>(&config, &dir, &device, false, false, &mut [])?;
+        let report = run_images::<DefaultAutodiff>(&config, &dir, &device, gan::RunOptions::new())?;
         println!(
             "{}: {} images, {:.0} s, samples in {}",
             kind.name(),

@@ -20,7 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let device = Default::default();
     let config = ToyRunConfig::new(); // ring8, 24,000 iterations of Adam, hinge loss, lr decay
-    let report = run_toy::<DefaultAutodiff>(&config, &dir, &device, false, &mut [])?;
+    let report = run_toy::<DefaultAutodiff>(&config, &dir, &device, gan::RunOptions::new())?;
     println!("trained in {:.1} s", report.seconds);
 
     let request = SampleRequest {

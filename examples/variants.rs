@@ -51,7 +51,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let dir = PathBuf::from(format!("runs/example-{algorithm}"));
     let report =
-        run_images::<DefaultAutodiff>(&config, &dir, &Default::default(), false, false, &mut [])?;
+        run_images::<DefaultAutodiff>(&config, &dir, &Default::default(), gan::RunOptions::new())?;
     println!(
         "{algorithm}: {iterations} iterations in {:.0} s: {}",
         report.seconds,

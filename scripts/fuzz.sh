@@ -65,6 +65,7 @@ target="${CARGO_TARGET_DIR:-$PWD/target}/afl"
 (cd fuzz && CARGO_TARGET_DIR="$target" cargo afl build --release --quiet)
 bin="$target/release/gan-fuzz"
 export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1
+failed=0
 for r in ${readers//,/ }; do
   out="$GAN_FUZZ_DIR/afl/$r"
   rm -rf "$out"
@@ -77,12 +78,14 @@ for r in ${readers//,/ }; do
   }
   stats="$out/out/default/fuzzer_stats"
   crashes=$(find "$out/out/default/crashes" -type f -name 'id:*' | wc -l)
-  printf '%-9s %s executions in %s s, %s/s, %s edges, corpus %s, %s crashes\n' "$r" \
+  hangs=$(find "$out/out/default/hangs" -type f -name 'id:*' 2>/dev/null | wc -l)
+  printf '%-9s %s executions in %s s, %s/s, %s edges, corpus %s, %s crashes, %s hangs\n' "$r" \
     "$(awk '/^execs_done/ {print $3}' "$stats")" "$(($(date +%s) - start))" \
     "$(awk '/^execs_per_sec/ {print $3}' "$stats")" "$(awk '/^edges_found/ {print $3}' "$stats")" \
-    "$(awk '/^corpus_count/ {print $3}' "$stats")" "$crashes"
+    "$(awk '/^corpus_count/ {print $3}' "$stats")" "$crashes" "$hangs"
   if [ "$crashes" -gt 0 ]; then
     echo "[fuzz] $r: crashes in $out/out/default/crashes" >&2
-    exit 1
+    failed=1
   fi
 done
+exit "$failed"

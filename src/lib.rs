@@ -17,6 +17,7 @@
 //! ```no_run
 //! # #[cfg(feature = "flex")] {
 //! use gan::backend::FlexAutodiff;
+//! use gan::RunOptions;
 //! use gan::toy::{ToyRunConfig, run_toy};
 //!
 //! let mut config = ToyRunConfig::new();
@@ -25,8 +26,7 @@
 //!     &config,
 //!     std::path::Path::new("runs/ring8"),
 //!     &Default::default(),
-//!     false,    // start a new run (true: resume from the run's newest checkpoint)
-//!     &mut [], // observers: progress bars, custom logging
+//!     RunOptions::new(), // a new run; .resume(true) continues one, .observer(..) watches it
 //! )
 //! .unwrap();
 //! println!("samples plotted in {}", report.dir.join("samples.png").display());
@@ -40,6 +40,6 @@ pub use gan_data as data;
 pub use gan_eval as metrics;
 pub use gan_models as models;
 pub use gan_run as run;
-pub use gan_run::{GanError, Result, eval, image, sample, toy};
+pub use gan_run::{GanError, Result, RunOptions, eval, image, sample, toy};
 pub use gan_train as train;
 pub use gan_viz as viz;

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use gan::backend::{BackendKind, DeviceChoice};
 use gan::command::{self, EvalTarget, TrainJob};
 use gan::data::{DatasetSource, ImageDataset, ImageFolderConfig, Toy2d};
@@ -19,10 +19,20 @@ use gan::{GanError, Result};
 /// With no subcommand, `gan` runs `gan train` with its defaults: a class-conditional DCGAN on
 /// the 10,000 MNIST digits built into the program.
 #[derive(Parser, Debug)]
-#[command(name = "gan", version, about, long_about)]
+#[command(
+    name = "gan",
+    version,
+    about,
+    long_about,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// `gan FLAGS` is `gan train FLAGS`.
+    #[command(flatten)]
+    train: TrainArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -35,6 +45,12 @@ enum Command {
     Interpolate(InterpolateArgs),
     /// Evaluate a trained run: print a table of metrics and write eval.json into the run.
     Eval(EvalArgs),
+    /// Print a shell completion script: `gan completions bash > ~/.local/share/bash-completion/completions/gan`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// The datasets of `--dataset`.
@@ -225,12 +241,16 @@ struct BackendArgs {
     /// compiled in, in that order).
     #[arg(long, value_parser = parse_backend)]
     backend: Option<BackendKind>,
-    /// Device: default, cpu, cuda:N (tch) or gpu:N (wgpu).
-    #[arg(long, value_parser = parse_device, default_value = "default")]
-    device: DeviceChoice,
+    /// Device: default, cpu, cuda:N (tch) or gpu:N (wgpu) [default: default].
+    #[arg(long, value_parser = parse_device)]
+    device: Option<DeviceChoice>,
 }
 
 impl BackendArgs {
+    fn device(&self) -> DeviceChoice {
+        self.device.unwrap_or_default()
+    }
+
     fn backend(&self) -> Result<BackendKind> {
         match self.backend {
             Some(b) => Ok(b),
@@ -288,6 +308,22 @@ struct TrainArgs {
     /// Random seed (weights, data order, noise).
     #[arg(long)]
     seed: Option<u64>,
+    /// Learning rate of both networks (--g-lr and --d-lr set one each).
+    #[arg(long, value_name = "LR")]
+    lr: Option<f64>,
+    /// The generator's learning rate.
+    #[arg(long, value_name = "LR")]
+    g_lr: Option<f64>,
+    /// The discriminator's learning rate.
+    #[arg(long, value_name = "LR")]
+    d_lr: Option<f64>,
+    /// Keep an exponential moving average of the generator's weights with this decay (0.999
+    /// is common) and sample from it; 0 keeps none.
+    #[arg(long, value_name = "DECAY")]
+    ema: Option<f64>,
+    /// Write a metrics line (losses, D(x), D(G(z))) every N iterations.
+    #[arg(long, value_name = "N")]
+    log_every: Option<usize>,
     #[command(flatten)]
     backend: BackendArgs,
     /// Run directory (default: runs/<dataset>-<model>-<UTC time>).
@@ -315,8 +351,9 @@ struct TrainArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
-    /// Print the resolved config (defaults, --config and flags) as JSON and exit without
-    /// training; save it and pass it to --config to repeat or vary a run.
+    /// Print the resolved config (defaults, --config and flags, with --epochs turned into
+    /// iterations, and the backend and device) as JSON and exit without training; save it and
+    /// pass it to --config to repeat or vary a run.
     #[arg(long)]
     print_config: bool,
 }
@@ -349,9 +386,11 @@ struct SampleArgs {
     /// Which generator weights to use.
     #[arg(long, value_enum, default_value = "inference")]
     weights: WeightsArg,
-    /// Output file: .png (a grid, or a scatter plot over the data for 2-D runs) or .npy (float32,
-    /// [N, C, H, W] in [0, 1], or [N, 2] for 2-D runs).
-    #[arg(long, value_name = "FILE")]
+    /// Output: FILE.png (a grid, or a scatter plot over the data for 2-D runs), FILE.npy
+    /// (float32, [N, C, H, W] in [0, 1], or [N, 2] for 2-D runs; a conditional run's labels go
+    /// to FILE.labels.npy), or DIR/ (one PNG per image, for pytorch-fid and the like, with
+    /// labels.csv for a conditional run).
+    #[arg(long, value_name = "FILE|DIR/")]
     out: PathBuf,
     #[command(flatten)]
     backend: BackendArgs,
@@ -537,13 +576,18 @@ fn parse_device(s: &str) -> std::result::Result<DeviceChoice, String> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = with_defaults(Cli::command()).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let result = match cli.command {
         Some(Command::Train(args)) => train(args),
         Some(Command::Sample(args)) => sample(args),
         Some(Command::Interpolate(args)) => interpolate(args),
         Some(Command::Eval(args)) => eval(args),
-        None => train(TrainArgs::default()),
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(shell, &mut Cli::command(), "gan", &mut std::io::stdout());
+            Ok(())
+        }
+        None => train(cli.train),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -554,6 +598,98 @@ fn main() -> ExitCode {
     }
 }
 
+/// `command` with the default of each of train's flags in its help, taken from the default
+/// configs (so that they cannot drift): the image value, and the 2-D datasets' where it
+/// differs.
+fn with_defaults(command: clap::Command) -> clap::Command {
+    let image = ImageRunConfig::new();
+    let toy = ToyRunConfig::new();
+    let both = |a: String, b: String| {
+        if a == b {
+            a
+        } else {
+            format!("{a}; 2-D datasets: {b}")
+        }
+    };
+    let lr = |t: &TrainConfig| format!("{}", t.g_lr);
+    let defaults: Vec<(&str, String)> = vec![
+        (
+            "steps",
+            both(
+                image.training.iterations.to_string(),
+                toy.training.iterations.to_string(),
+            ),
+        ),
+        (
+            "k",
+            both(image.training.k.to_string(), toy.training.k.to_string()),
+        ),
+        (
+            "batch",
+            both(
+                image.training.batch_size.to_string(),
+                toy.training.batch_size.to_string(),
+            ),
+        ),
+        ("seed", both(image.seed.to_string(), toy.seed.to_string())),
+        ("lr", both(lr(&image.training), lr(&toy.training))),
+        ("g_lr", both(lr(&image.training), lr(&toy.training))),
+        (
+            "d_lr",
+            both(
+                image.training.d_lr.to_string(),
+                toy.training.d_lr.to_string(),
+            ),
+        ),
+        (
+            "ema",
+            both(
+                image.training.ema_decay.unwrap_or(0.0).to_string(),
+                toy.training.ema_decay.unwrap_or(0.0).to_string(),
+            ),
+        ),
+        (
+            "log_every",
+            both(
+                image.run.log_every.to_string(),
+                toy.run.log_every.to_string(),
+            ),
+        ),
+        (
+            "checkpoint_every",
+            both(
+                image.run.checkpoint_every.to_string(),
+                toy.run.checkpoint_every.to_string(),
+            ),
+        ),
+        (
+            "sample_every",
+            both(
+                image.run.sample_every.to_string(),
+                toy.run.sample_every.to_string(),
+            ),
+        ),
+        ("loss", "ns".to_string()),
+        ("algorithm", "classic".to_string()),
+        ("dataset", "mnist-embedded".to_string()),
+    ];
+    let add = |mut command: clap::Command| {
+        for (id, default) in &defaults {
+            command = command.mut_arg(*id, |arg| {
+                let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+                let long = arg.get_long_help().map(ToString::to_string);
+                let arg = arg.help(format!("{help} [default: {default}]"));
+                match long {
+                    Some(long) => arg.long_help(format!("{long} [default: {default}]")),
+                    None => arg,
+                }
+            });
+        }
+        command
+    };
+    add(command).mut_subcommand("train", add)
+}
+
 fn parts(spec: &mut RunSpec) -> (&mut TrainConfig, &mut gan::train::RunConfig, &mut u64) {
     match spec {
         RunSpec::Toy(c) => (&mut c.training, &mut c.run, &mut c.seed),
@@ -561,15 +697,27 @@ fn parts(spec: &mut RunSpec) -> (&mut TrainConfig, &mut gan::train::RunConfig, &
     }
 }
 
+/// What `gan train`'s flags and `--config` file describe.
+struct Resolved {
+    /// The run config.
+    spec: RunSpec,
+    /// The backend and device the config file names, if any.
+    backend: Option<String>,
+    device: Option<String>,
+}
+
 /// The run config the flags describe: the base config (`--config`, or the resumed run's) with
 /// the flags applied.
-fn resolve(args: &TrainArgs, resume_dir: Option<&Path>) -> Result<RunSpec> {
-    let base = resume_dir
-        .map(|dir| dir.join("config.json"))
-        .or(args.config.clone());
-    let mut spec = match &base {
-        Some(path) => RunSpec::load(path)?,
-        None => RunSpec::Images(ImageRunConfig::new()),
+fn resolve(args: &TrainArgs, resume_dir: Option<&Path>) -> Result<Resolved> {
+    // A resumed run's config is complete; a --config file is an overlay on the defaults.
+    let (mut spec, networks_given, backend, device) = match (resume_dir, &args.config) {
+        (Some(dir), _) => (RunSpec::load(&dir.join("config.json"))?, true, None, None),
+        (None, Some(path)) => {
+            let file = RunSpec::load_overlay(path)?;
+            let networks = file.fields.iter().any(|f| f == "networks");
+            (file.spec, networks, file.backend, file.device)
+        }
+        (None, None) => (RunSpec::Images(ImageRunConfig::new()), false, None, None),
     };
     let model = args.model.map(ModelArg::kind);
     check_dataset_flags(args)?;
@@ -582,8 +730,8 @@ fn resolve(args: &TrainArgs, resume_dir: Option<&Path>) -> Result<RunSpec> {
         } else {
             // An image config file keeps its own networks; otherwise labelled datasets default
             // to the conditional DCGAN, image folders (usually unlabelled) to DCGAN.
-            let configured = match (&spec, &base) {
-                (RunSpec::Images(c), Some(_)) => Some(c.networks.kind()),
+            let configured = match &spec {
+                RunSpec::Images(c) if networks_given => Some(c.networks.kind()),
                 _ => None,
             };
             let kind = model.or(configured).unwrap_or(match dataset {
@@ -685,7 +833,27 @@ fn resolve(args: &TrainArgs, resume_dir: Option<&Path>) -> Result<RunSpec> {
     if let Some(s) = args.seed {
         *seed = s;
     }
-    Ok(spec)
+    if let Some(lr) = args.lr {
+        training.g_lr = lr;
+        training.d_lr = lr;
+    }
+    if let Some(lr) = args.g_lr {
+        training.g_lr = lr;
+    }
+    if let Some(lr) = args.d_lr {
+        training.d_lr = lr;
+    }
+    if let Some(decay) = args.ema {
+        training.ema_decay = (decay != 0.0).then_some(decay);
+    }
+    if let Some(n) = args.log_every {
+        run.log_every = n;
+    }
+    Ok(Resolved {
+        spec,
+        backend,
+        device,
+    })
 }
 
 /// Refuses flags that do nothing for the chosen dataset, rather than ignoring them.
@@ -773,17 +941,57 @@ fn train(args: TrainArgs) -> Result<()> {
             reason: "it has no config.json, so there is no run to resume (start one with `gan train --out DIR`)".into(),
         });
     }
-    let spec = resolve(&args, resume_dir.as_deref())?;
+    let Resolved {
+        spec,
+        backend,
+        device,
+    } = resolve(&args, resume_dir.as_deref())?;
+    // The backend and device: the flags, else the --config file's, else the defaults.
+    let in_file = |field: &'static str, name: &str, expected: String| GanError::Invalid {
+        field,
+        value: name.to_string(),
+        expected: format!(
+            "{expected} (in {})",
+            args.config.as_deref().unwrap_or(Path::new("")).display()
+        ),
+    };
+    let backend = match (args.backend.backend, backend) {
+        (None, Some(name)) => parse_backend(&name).map_err(|e| in_file("backend", &name, e))?,
+        _ => args.backend.backend()?,
+    };
+    let device = match (args.backend.device, device) {
+        (None, Some(name)) => parse_device(&name).map_err(|e| in_file("device", &name, e))?,
+        _ => args.backend.device(),
+    };
     if args.print_config {
-        let json = match &spec {
-            RunSpec::Toy(c) => serde_json::to_string_pretty(c),
-            RunSpec::Images(c) => serde_json::to_string_pretty(c),
+        let mut json = match &spec {
+            RunSpec::Toy(c) => serde_json::to_value(c),
+            RunSpec::Images(c) => {
+                // --epochs sets the iterations from the dataset's size: count its images.
+                let c = match c.epochs {
+                    Some(_) => c.with_epochs_applied(c.count_images()?),
+                    None => c.clone(),
+                };
+                serde_json::to_value(c)
+            }
         }
         .expect("configs serialise");
-        println!("{json}");
+        if let Some(fields) = json.as_object_mut() {
+            let kind = if matches!(spec, RunSpec::Toy(_)) {
+                "toy"
+            } else {
+                "image"
+            };
+            fields.insert(gan::sample::KIND.into(), kind.into());
+            fields.insert("backend".into(), backend.name().into());
+            fields.insert("device".into(), device.to_string().into());
+        }
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json).expect("JSON values serialise")
+        );
         return Ok(());
     }
-    let backend = args.backend.backend()?;
     let dataset_name = spec.dataset_label();
     let model = spec.model_label();
     let algorithm = match spec.algorithm_label() {
@@ -807,7 +1015,7 @@ fn train(args: TrainArgs) -> Result<()> {
         resume,
         stop: Some(stop.clone()),
     };
-    let report = match command::train(backend, args.backend.device, job) {
+    let report = match command::train(backend, device, job) {
         Err(GanError::Train(gan::train::TrainError::Stopped {
             iteration,
             checkpoint,
@@ -878,20 +1086,49 @@ fn sample(args: SampleArgs) -> Result<()> {
         weights: args.weights.into(),
         chunk: None,
     };
-    check_out(&args.out)?;
+    // `DIR/` (or an existing directory): one PNG per sample.
+    let to_dir = args.out.as_os_str().to_string_lossy().ends_with('/') || args.out.is_dir();
+    if to_dir {
+        if std::fs::read_dir(&args.out).is_ok_and(|mut e| e.next().is_some()) {
+            return Err(GanError::Invalid {
+                field: "--out",
+                value: args.out.display().to_string(),
+                expected: "a new or empty directory for one PNG per sample".into(),
+            });
+        }
+    } else {
+        check_out(&args.out)?;
+    }
     let samples = command::sample(
         args.backend.backend()?,
-        args.backend.device,
+        args.backend.device(),
         &args.run,
         request,
     )?;
-    samples.save(&args.out)?;
+    if to_dir {
+        samples.save_png_dir(&args.out)?;
+    } else {
+        samples.save(&args.out)?;
+    }
     println!(
-        "{} samples of shape {:?}: {}",
+        "{} samples of shape {:?}: {}{}",
         samples.len(),
         &samples.shape[1..],
-        args.out.display()
+        args.out.display(),
+        if to_dir { " (one PNG each)" } else { "" }
     );
+    let npy = args
+        .out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npy"));
+    if samples.labels.is_some() && (npy || to_dir) {
+        let labels = if to_dir {
+            args.out.join("labels.csv")
+        } else {
+            gan::sample::Samples::labels_path(&args.out)
+        };
+        println!("labels: {}", labels.display());
+    }
     Ok(())
 }
 
@@ -926,7 +1163,7 @@ fn eval(args: EvalArgs) -> Result<()> {
             });
         }
     };
-    let report = command::eval(backend, args.backend.device, target, request)?;
+    let report = command::eval(backend, args.backend.device(), target, request)?;
     print!("{}", report.table());
     println!("{}", report.save()?.display());
     Ok(())
@@ -936,7 +1173,7 @@ fn interpolate(args: InterpolateArgs) -> Result<()> {
     check_out(&args.out)?;
     let samples = command::interpolate(
         args.backend.backend()?,
-        args.backend.device,
+        args.backend.device(),
         &args.run,
         args.rows,
         args.steps,
@@ -960,7 +1197,9 @@ fn check_out(out: &Path) -> Result<()> {
         _ => Err(GanError::Invalid {
             field: "--out",
             value: out.display().to_string(),
-            expected: "a file name ending in .png (a picture) or .npy (a NumPy array)".into(),
+            expected: "a file name ending in .png (a picture) or .npy (a NumPy array), or DIR/ \
+                       for one PNG per sample (gan sample)"
+                .into(),
         }),
     }
 }

@@ -7,6 +7,8 @@
 //!
 //! A refusal is an ordinary outcome; a panic is a crash, which AFL++ keeps.
 
+// The in-process mutator of `readers.rs` serves tests/fuzz.rs; AFL++ mutates on its own.
+#[allow(dead_code)]
 mod readers;
 
 use std::path::PathBuf;
@@ -25,7 +27,8 @@ fn main() {
         );
         std::process::exit(2);
     };
-    let mut reader = all.swap_remove(at);
+    // A reader that panics is a crash and ends the process: nothing observes its state after.
+    let mut reader = std::panic::AssertUnwindSafe(all.swap_remove(at));
     if args.next().as_deref() == Some("--seeds") {
         let out = PathBuf::from(args.next().expect("--seeds DIR"));
         std::fs::create_dir_all(&out).expect("the seed directory");
@@ -35,6 +38,7 @@ fn main() {
         return;
     }
     afl::fuzz!(|data: &[u8]| {
+        let reader: &mut readers::Reader = &mut reader;
         std::fs::write(&reader.input, data).expect("the input file");
         let _ = (reader.read)(&reader.input);
     });

@@ -178,7 +178,7 @@ fn seed_run(dir: &Path) -> PathBuf {
     let mut config = ToyRunConfig::new();
     config.training.iterations = 3;
     config.run.sample_every = 0;
-    gan::toy::run_toy::<FlexAutodiff>(&config, &run, &Default::default(), false, &mut [])
+    gan::toy::run_toy::<FlexAutodiff>(&config, &run, &Default::default(), gan::RunOptions::new())
         .expect("the seed run trains");
     run
 }
@@ -314,8 +314,23 @@ pub fn readers(dir: &Path) -> Vec<Reader> {
             seeds: vec![seed],
             text,
             input: copy.join(file),
-            read: Box::new(move |_| trainer.load_checkpoint(&mut data, &dir).is_ok()),
+            read: Box::new(move |_| {
+                let loaded = trainer.load_checkpoint(&mut data, &dir).is_ok();
+                release_autodiff_graphs();
+                loaded
+            }),
         });
     }
     readers
+}
+
+/// Burn's autodiff keeps a registry entry for every parameter set to require gradients (each
+/// one a checkpoint loads) until a backward pass sweeps the entries of dropped tensors. A resume
+/// runs training steps right after its one load; the harness loads a million times without
+/// training, so it runs one tiny backward pass after each load to sweep them, as the next
+/// training step would.
+fn release_autodiff_graphs() {
+    use burn::tensor::Tensor;
+    let x = Tensor::<FlexAutodiff, 1>::from_floats([1.0], &Default::default()).require_grad();
+    let _ = x.sum().backward();
 }

@@ -98,7 +98,7 @@ fn toy_run_writes_run_directory<B: AutodiffBackend>(device: &B::Device) {
         .with_log_every(5)
         .with_sample_every(5)
         .with_samples(100);
-    let report = run_toy::<B>(&config, dir.path(), device, false, &mut []).unwrap();
+    let report = run_toy::<B>(&config, dir.path(), device, gan::RunOptions::new()).unwrap();
     let last = report.last.expect("a final metrics line");
     assert_eq!(last.step, 10);
     assert!(last["d_loss"].is_finite() && last["g_loss"].is_finite());

@@ -775,6 +775,70 @@ fn sample_and_interpolate_from_trained_runs() {
     assert_eq!(shape, [30, 1, 28, 28]);
     assert!(values.iter().all(|v| (0.0..=1.0).contains(v)));
     assert!(values.iter().any(|&v| v > 0.0 && v < 1.0));
+    // The labels beside it: int64, the classes in turn.
+    let labels = std::fs::read(dir.path().join("s.labels.npy")).unwrap();
+    let header_len = u16::from_le_bytes([labels[8], labels[9]]) as usize;
+    let header = std::str::from_utf8(&labels[10..10 + header_len]).unwrap();
+    assert!(
+        header.contains("'descr': '<i8'") && header.contains("'shape': (30,)"),
+        "{header}"
+    );
+    let classes: Vec<i64> = labels[10 + header_len..]
+        .chunks_exact(8)
+        .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    assert_eq!(classes, (0..30).map(|i| i % 10).collect::<Vec<i64>>());
+    // One PNG per sample: the same images (8 bits each) and a labels.csv.
+    let pngs = dir.path().join("pngs/");
+    let stdout = ok(&gan(&[
+        "sample",
+        "--run",
+        run_s,
+        "--n",
+        "30",
+        "--seed",
+        "4",
+        "--out",
+        pngs.to_str().unwrap(),
+    ]));
+    assert!(
+        stdout.contains("one PNG each") && stdout.contains("labels.csv"),
+        "{stdout}"
+    );
+    let mut files: Vec<String> = std::fs::read_dir(&pngs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 31, "{files:?}");
+    assert_eq!(
+        (files[0].as_str(), files[29].as_str()),
+        ("000000.png", "000029.png")
+    );
+    let csv = std::fs::read_to_string(pngs.join("labels.csv")).unwrap();
+    assert_eq!(csv.lines().nth(13), Some("000012.png,2"));
+    let image = image::open(pngs.join("000007.png")).unwrap().to_luma8();
+    assert_eq!(image.dimensions(), (28, 28));
+    for (p, v) in image.pixels().zip(&values[7 * 784..8 * 784]) {
+        assert!(
+            (p.0[0] as f32 - v * 255.0).abs() <= 1.0,
+            "{} vs {v}",
+            p.0[0]
+        );
+    }
+    // A directory with files in it is refused before anything is drawn.
+    fails_with(
+        &gan(&[
+            "sample",
+            "--run",
+            run_s,
+            "--n",
+            "3",
+            "--out",
+            pngs.to_str().unwrap(),
+        ]),
+        &["--out", "a new or empty directory"],
+    );
     // The same seed draws the same samples; another seed others.
     let again = dir.path().join("again.npy");
     ok(&gan(&[
@@ -1093,6 +1157,18 @@ fn eval_prints_a_table_and_writes_eval_json() {
     let stdout = ok(&gan(&["eval", "--run", ring_s, "--n", "500", "--quiet"]));
     assert!(stdout.contains("modes captured"), "{stdout}");
     assert!(stdout.contains("reverse KL"), "{stdout}");
+    // Each metric says which way is better, and where to find figures to compare with.
+    let line = |name: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap()
+            .to_string()
+    };
+    assert!(line("metric").ends_with("better"), "{stdout}");
+    assert!(line("modes captured").ends_with("higher"), "{stdout}");
+    assert!(line("reverse KL").ends_with("lower"), "{stdout}");
+    assert!(stdout.contains("docs/results.md"), "{stdout}");
     assert_eq!(
         stdout.lines().last(),
         Some(ring.join("eval.json").to_str().unwrap())
@@ -1304,4 +1380,281 @@ fn print_config_shows_the_resolved_config() {
     };
     assert_eq!(critic("wgan-gp"), false);
     assert_eq!(critic("ns"), true);
+}
+
+/// `--config` takes a partial file: its fields are written over the defaults, the loss and
+/// algorithm take the command line's spellings (applied as the flags apply them, the file's
+/// other fields winning), and the result equals what the same flags give.
+#[test]
+fn partial_configs_overlay_the_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("c.json");
+    let file_s = file.to_str().unwrap().to_string();
+    let json = |stdout: String| -> serde_json::Value { serde_json::from_str(&stdout).unwrap() };
+    let with_file = |text: &str, extra: &[&str]| {
+        std::fs::write(&file, text).unwrap();
+        let mut args = vec!["train", "--config", &file_s, "--print-config"];
+        args.extend(extra);
+        json(ok(&gan(&args)))
+    };
+    let flags = |extra: &[&str]| {
+        let mut args = vec!["train", "--print-config"];
+        args.extend(extra);
+        json(ok(&gan(&args)))
+    };
+
+    // One field: everything else is the default job's.
+    let mut expected = flags(&[]);
+    expected["training"]["g_lr"] = serde_json::json!(0.0005);
+    assert_eq!(with_file(r#"{"training": {"g_lr": 5e-4}}"#, &[]), expected);
+    assert_eq!(
+        with_file(r#"{"training": {"g_lr": 5e-4}}"#, &[]),
+        flags(&["--g-lr", "5e-4"])
+    );
+
+    // The command line's presets, as --loss and --algorithm apply them.
+    for loss in ["hinge", "wgan-gp", "lsgan", "ns", "dragan"] {
+        let text = format!(r#"{{"training": {{"loss": "{loss}"}}}}"#);
+        assert_eq!(with_file(&text, &[]), flags(&["--loss", loss]), "{loss}");
+    }
+    for algorithm in ["infogan", "began", "dragan"] {
+        let text = format!(r#"{{"algorithm": "{algorithm}"}}"#);
+        assert_eq!(
+            with_file(&text, &[]),
+            flags(&["--algorithm", algorithm]),
+            "{algorithm}"
+        );
+    }
+    // The file's own fields win over its preset: WGAN-GP's k = 5 becomes 2.
+    let config = with_file(r#"{"training": {"loss": "wgan-gp", "k": 2}}"#, &[]);
+    let mut expected = flags(&["--loss", "wgan-gp"]);
+    assert_eq!(expected["training"]["k"], 5);
+    expected["training"]["k"] = 2.into();
+    assert_eq!(config, expected);
+    // A config spelling in other case is the same loss; a 2-D run by its kind.
+    let config = with_file(r#"{"training": {"loss": "least_squares"}}"#, &[]);
+    assert_eq!(config["training"]["loss"], "LeastSquares");
+    let config = with_file(r#"{"kind": "toy", "training": {"batch_size": 32}}"#, &[]);
+    let mut expected = flags(&["--dataset", "ring8"]);
+    expected["training"]["batch_size"] = 32.into();
+    assert_eq!(config, expected);
+
+    // Mistakes are named with the file.
+    std::fs::write(&file, r#"{"trainig": {"g_lr": 1e-3}}"#).unwrap();
+    fails_with(
+        &gan(&["train", "--config", &file_s, "--print-config"]),
+        &[
+            "c.json",
+            "unknown field `trainig`",
+            "did you mean `training`",
+        ],
+    );
+    std::fs::write(&file, r#"{"algorithm": "cyclegan"}"#).unwrap();
+    fails_with(
+        &gan(&["train", "--config", &file_s, "--print-config"]),
+        &["algorithm", "cyclegan", "c.json"],
+    );
+    std::fs::write(&file, r#"[1, 2]"#).unwrap();
+    fails_with(
+        &gan(&["train", "--config", &file_s, "--print-config"]),
+        &["c.json", "expected a JSON object"],
+    );
+    std::fs::write(&file, r#"{"backend": "cuda"}"#).unwrap();
+    fails_with(
+        &gan(&["train", "--config", &file_s, "--print-config"]),
+        &["backend", "cuda", "c.json"],
+    );
+}
+
+/// The training flags of the first hour: learning rates, EMA, the metrics interval, epochs
+/// shown as iterations, the backend and device in the printed config, bare `gan` taking
+/// train's flags, defaults in the help, and shell completions.
+#[test]
+fn training_flags_help_and_completions() {
+    let json =
+        |args: &[&str]| -> serde_json::Value { serde_json::from_str(&ok(&gan(args))).unwrap() };
+    let config = json(&[
+        "train",
+        "--lr",
+        "1e-3",
+        "--d-lr",
+        "4e-4",
+        "--ema",
+        "0.999",
+        "--log-every",
+        "7",
+        "--print-config",
+    ]);
+    assert_eq!(config["training"]["g_lr"], 0.001);
+    assert_eq!(config["training"]["d_lr"], 0.0004);
+    assert_eq!(config["training"]["ema_decay"], 0.999);
+    assert_eq!(config["run"]["log_every"], 7);
+    assert_eq!(config["kind"], "image");
+    assert!(
+        config["backend"].is_string() && config["device"] == "default",
+        "{config}"
+    );
+    // 2 epochs of the 10,000 embedded digits at the default batch and k.
+    let image = gan::image::ImageRunConfig::new();
+    let toy = gan::toy::ToyRunConfig::new();
+    let per_iteration = image.training.batch_size * image.training.k;
+    let config = json(&["train", "--epochs", "2", "--print-config"]);
+    assert_eq!(config["epochs"], 2);
+    assert_eq!(
+        config["training"]["iterations"],
+        20_000usize.div_ceil(per_iteration)
+    );
+    let config = json(&[
+        "train",
+        "--epochs",
+        "2",
+        "--k",
+        "2",
+        "--batch",
+        "100",
+        "--print-config",
+    ]);
+    assert_eq!(config["training"]["iterations"], 100);
+    // `gan FLAGS` is `gan train FLAGS`.
+    assert_eq!(
+        json(&["--steps", "10", "--dataset", "moons", "--print-config"]),
+        json(&[
+            "train",
+            "--steps",
+            "10",
+            "--dataset",
+            "moons",
+            "--print-config"
+        ])
+    );
+    assert_eq!(
+        json(&["--steps", "10", "--print-config"])["training"]["iterations"],
+        10
+    );
+    // The defaults in the help come from the default configs.
+    let help = ok(&gan(&["train", "--help"]));
+    let steps = format!(
+        "[default: {}; 2-D datasets: {}]",
+        image.training.iterations, toy.training.iterations
+    );
+    assert_ne!(image.training.iterations, toy.training.iterations);
+    assert!(help.contains(&steps), "{steps} not in {help}");
+    let batch = match (image.training.batch_size, toy.training.batch_size) {
+        (a, b) if a == b => format!("[default: {a}]"),
+        (a, b) => format!("[default: {a}; 2-D datasets: {b}]"),
+    };
+    assert!(help.contains(&batch), "{batch} not in {help}");
+    assert!(
+        help.contains("--g-lr") && help.contains("--log-every"),
+        "{help}"
+    );
+    assert!(ok(&gan(&["--help"])).contains(&steps));
+    // Without a terminal, progress is plain lines: the first metrics line and the last.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let o = gan(&[
+        "--dataset",
+        "ring8",
+        "--steps",
+        "4",
+        "--log-every",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    ok(&o);
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("iteration 2/4 (50%), ") && err.contains("iteration 4/4 (100%), "),
+        "{err}"
+    );
+    assert!(
+        err.contains(" it/s, ETA ") && err.contains("D(G(z))"),
+        "{err}"
+    );
+    // Rates with three significant digits at most: `524 it/s`, `12.3 it/s`, `0.42 it/s`.
+    for line in err.lines().filter(|l| l.starts_with("iteration ")) {
+        let rate = line
+            .split(" it/s")
+            .next()
+            .unwrap()
+            .rsplit(' ')
+            .next()
+            .unwrap();
+        let decimals = rate.split('.').nth(1).map_or(0, str::len);
+        let value: f64 = rate.parse().unwrap();
+        let expected = if value >= 100.0 {
+            0
+        } else if value >= 10.0 {
+            1
+        } else {
+            2
+        };
+        assert_eq!(decimals, expected, "{line}");
+    }
+    for shell in ["bash", "zsh", "fish"] {
+        let script = ok(&gan(&["completions", shell]));
+        assert!(
+            script.contains("--g-lr") && script.contains("interpolate"),
+            "{shell}"
+        );
+    }
+}
+
+/// `gan eval` of a run no metric scores (moons has no modes and no pixels) says so and why,
+/// instead of printing an empty table.
+#[test]
+fn eval_without_an_applicable_metric_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("moons");
+    ok(&gan(&[
+        "train",
+        "--dataset",
+        "moons",
+        "--steps",
+        "2",
+        "--quiet",
+        "--out",
+        run.to_str().unwrap(),
+    ]));
+    fails_with(
+        &gan(&["eval", "--run", run.to_str().unwrap(), "--quiet"]),
+        &["no metric applies to moons samples", "no modes", "ring8"],
+    );
+    assert!(!run.join("eval.json").exists());
+}
+
+/// A downloadable dataset that is not on disk names `--download` and `--data-dir`, and the
+/// refused run writes nothing.
+#[test]
+fn missing_datasets_name_download_and_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    for dataset in ["cifar10", "mnist"] {
+        let out = dir.path().join(dataset);
+        let o = Command::new(env!("CARGO_BIN_EXE_gan"))
+            .args([
+                "train",
+                "--dataset",
+                dataset,
+                "--steps",
+                "1",
+                "--quiet",
+                "--out",
+            ])
+            .arg(&out)
+            .env("GAN_DATA_DIR", dir.path().join("cache"))
+            .env_remove("LD_LIBRARY_PATH")
+            .output()
+            .unwrap();
+        fails_with(
+            &o,
+            &[
+                "not found in",
+                "--download",
+                "--data-dir DIR",
+                "GAN_DATA_DIR",
+            ],
+        );
+        assert!(!out.exists(), "{dataset}");
+    }
 }

@@ -109,7 +109,13 @@ fn image_run_resumes_exactly<B: AutodiffBackend>(device: &B::Device) {
         .with_checkpoint_every(3)
         .with_samples(4);
     let run = |config: &ImageRunConfig, dir: &std::path::Path, resume: bool| {
-        run_images::<B>(config, dir, device, resume, true, &mut []).unwrap()
+        run_images::<B>(
+            config,
+            dir,
+            device,
+            gan::RunOptions::new().resume(resume).quiet(true),
+        )
+        .unwrap()
     };
     let losses = |dir: &std::path::Path| -> Vec<[f64; 4]> {
         std::fs::read_to_string(dir.join("metrics.jsonl"))

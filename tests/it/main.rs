@@ -27,6 +27,7 @@ mod eval_inception;
 mod eval_metrics;
 #[cfg(all(unix, feature = "flex"))]
 mod faults;
+mod logs;
 mod losses;
 mod models;
 mod npy;

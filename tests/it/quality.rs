@@ -30,7 +30,7 @@ fn default_job_draws_recognisable_digits_of_every_class() {
     let run = dir.path().join("run");
     let classifiers = dir.path().join("classifiers");
     let config = ImageRunConfig::new();
-    run_images::<FlexAutodiff>(&config, &run, &device, false, true, &mut []).unwrap();
+    run_images::<FlexAutodiff>(&config, &run, &device, gan::RunOptions::new().quiet(true)).unwrap();
 
     let request = EvalRequest {
         metrics: vec![Metric::Fid, Metric::Kid, Metric::Is, Metric::Prdc],
@@ -103,7 +103,7 @@ fn ring8_defaults_cover_every_mode(seed: u64) {
     let device = Default::default();
     let dir = tempfile::tempdir().unwrap();
     let config = ToyRunConfig::new().with_seed(seed);
-    run_toy::<FlexAutodiff>(&config, dir.path(), &device, false, &mut []).unwrap();
+    run_toy::<FlexAutodiff>(&config, dir.path(), &device, gan::RunOptions::new()).unwrap();
     let request = SampleRequest {
         n: 2500,
         seed: 7,

@@ -515,7 +515,13 @@ fn infogan_codes_digit_classes() {
     let RunSpec::Images(config) = spec else {
         unreachable!()
     };
-    run_images::<FlexAutodiff>(&config, dir.path(), &device, false, true, &mut []).unwrap();
+    run_images::<FlexAutodiff>(
+        &config,
+        dir.path(),
+        &device,
+        gan::RunOptions::new().quiet(true),
+    )
+    .unwrap();
 
     let (digits, _) = config.dataset.load(true).unwrap();
     let classifier_config = classifier_config_for(&digits).unwrap();

@@ -130,6 +130,12 @@ pub fn load_cifar10(
             unpack_tar_gz(&archive, &cache)?;
             load_cifar10_dir(&cache, split)
         }
+        (Err(DataError::MissingFiles { dir, missing, .. }), None) => Err(DataError::MissingFiles {
+            dataset: "cifar-10",
+            dir,
+            missing,
+            hint: crate::download::MISSING_HINT.into(),
+        }),
         (other, _) => other,
     }
 }

@@ -17,6 +17,12 @@ use crate::error::{DataError, Result};
 /// Environment variable naming the dataset cache directory.
 pub const DATA_DIR_ENV: &str = "GAN_DATA_DIR";
 
+/// What to do about a downloadable dataset that is not on disk, as its error says it: the
+/// `gan` command's flags and the config field behind them.
+pub const MISSING_HINT: &str = "add `--download` to fetch it into the cache (`\"download\": \
+     true` in a config; $GAN_DATA_DIR moves the cache), or pass the directory holding the files \
+     with `--data-dir DIR`";
+
 /// The directory datasets are downloaded into: `$GAN_DATA_DIR` when set, else the platform's
 /// cache directory (`~/.cache/gan-rs/datasets` on Linux), else `./datasets`.
 pub fn cache_dir() -> PathBuf {

@@ -222,7 +222,7 @@ impl IdxDataset {
                     dataset: self.name(),
                     dir,
                     missing,
-                    hint: "enable downloading or pass the directory holding the files".into(),
+                    hint: crate::download::MISSING_HINT.into(),
                 })
             }
             (other, _) => other,

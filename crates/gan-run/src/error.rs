@@ -72,6 +72,17 @@ pub enum GanError {
         /// What is accepted.
         expected: String,
     },
+    /// `gan eval` of samples that no metric scores.
+    #[error(
+        "no metric applies to {data} samples: {reason}; the mode metrics score ring8 and \
+         grid25, the image metrics (fid, kid, is, prdc, parzen, inception) image datasets"
+    )]
+    NoMetric {
+        /// The data the samples are compared with.
+        data: String,
+        /// Why nothing applies.
+        reason: &'static str,
+    },
     /// A run directory without what the command needs.
     #[error("{path} is not a usable run directory: {reason}")]
     RunDir {

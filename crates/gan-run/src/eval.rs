@@ -302,47 +302,64 @@ impl EvalReport {
             self.seed,
             self.backend
         );
-        let _ = writeln!(t, "{:<34} {:>18}", "metric", "value");
-        let mut row = |name: &str, value: String| {
-            let _ = writeln!(t, "{name:<34} {value:>18}");
+        let _ = writeln!(t, "{:<34} {:>18}  better", "metric", "value");
+        let mut row = |name: &str, value: String, better: &str| {
+            let _ = writeln!(t, "{name:<34} {value:>18}  {better}");
         };
         if let Some(m) = &self.modes {
             row(
                 "modes captured",
                 format!("{} / {}", m.modes_captured, m.modes),
+                "higher",
             );
             row(
                 "high-quality samples (3 sigma)",
                 format!("{:.1}%", 100.0 * m.high_quality),
+                "higher",
             );
-            row("reverse KL to uniform", format!("{:.4}", m.reverse_kl));
+            row(
+                "reverse KL to uniform",
+                format!("{:.4}", m.reverse_kl),
+                "lower",
+            );
         }
         if let Some(p) = &self.parzen {
             row(
                 "Parzen log-likelihood (nats)",
                 format!("{:.1} ± {:.1}", p.mean, p.std_err),
+                "higher",
             );
-            row("Parzen sigma", format!("{:.4}", p.sigma));
+            row("Parzen sigma", format!("{:.4}", p.sigma), "-");
         }
         if let Some(d) = &self.domain {
             if let Some(f) = d.fid {
-                row("FID (domain features)", format!("{f:.3}"));
+                row("FID (domain features)", format!("{f:.3}"), "lower");
             }
             if let Some(k) = &d.kid {
                 row(
                     "KID (domain features)",
                     format!("{:.4} ± {:.4}", k.mean, k.std),
+                    "lower",
                 );
             }
             if let Some(s) = &d.classifier_score {
-                row("classifier score", format!("{:.3} ± {:.3}", s.mean, s.std));
+                row(
+                    "classifier score",
+                    format!("{:.3} ± {:.3}", s.mean, s.std),
+                    "higher",
+                );
             }
             if let Some(s) = &d.real_classifier_score {
-                row("classifier score of real images", format!("{:.3}", s.mean));
+                row(
+                    "classifier score of real images",
+                    format!("{:.3}", s.mean),
+                    "-",
+                );
             }
             row(
                 "confident (p >= 0.9)",
                 format!("{:.1}%", 100.0 * d.confident),
+                "higher",
             );
             let (lo, hi) = d
                 .class_shares
@@ -351,15 +368,18 @@ impl EvalReport {
             row(
                 "rarest / commonest class",
                 format!("{:.1}% / {:.1}%", 100.0 * lo, 100.0 * hi),
+                "closer",
             );
             if let Some(p) = &d.prdc {
                 row(
                     "precision / recall (k = 3)",
                     format!("{:.3} / {:.3}", p.precision, p.recall),
+                    "higher",
                 );
                 row(
                     "density / coverage (k = 3)",
                     format!("{:.3} / {:.3}", p.density, p.coverage),
+                    "higher",
                 );
             }
             let _ = writeln!(
@@ -374,17 +394,22 @@ impl EvalReport {
         if let Some(i) = &self.inception {
             let _ = writeln!(
                 t,
-                "{:<34} {:>18}",
+                "{:<34} {:>18}  lower",
                 "FID (Inception-v3)",
                 format!("{:.3}", i.fid)
             );
             let _ = writeln!(
                 t,
-                "{:<34} {:>18}",
+                "{:<34} {:>18}  lower",
                 "KID x 1000 (Inception-v3)",
                 format!("{:.3} ± {:.3}", 1000.0 * i.kid.mean, 1000.0 * i.kid.std)
             );
         }
+        let _ = writeln!(
+            t,
+            "better: the direction that is better (closer: both shares near 1 / classes); figures \
+             to compare with (real data against itself, the papers): docs/results.md"
+        );
         for note in &self.notes {
             let _ = writeln!(t, "note: {note}");
         }
@@ -654,6 +679,12 @@ fn chosen_metrics(data: &EvalData, request: &EvalRequest) -> Result<Vec<Metric>>
     } else {
         request.metrics.clone()
     };
+    if metrics.is_empty() {
+        return Err(GanError::NoMetric {
+            data: data.label(),
+            reason: "its distribution has no modes to count and its points are not images",
+        });
+    }
     for &m in &metrics {
         if !m.applies_to(data) {
             let applicable: Vec<&str> = Metric::ALL

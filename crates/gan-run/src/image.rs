@@ -20,6 +20,7 @@ use gan_train::{
     TrainConfig, Trainer,
 };
 
+use crate::RunOptions;
 use crate::algorithm::AlgorithmConfig;
 use crate::error::{GanError, Result as GanResult};
 
@@ -399,6 +400,25 @@ impl ImageRunConfig {
             .with_ema_decay(Some(0.99))
     }
 
+    /// This config with `training.iterations` set from `epochs` (when set) for a dataset of
+    /// `images` images: `ceil(epochs * images / (k * batch_size))`.
+    pub fn with_epochs_applied(&self, images: usize) -> Self {
+        let mut c = self.clone();
+        if let Some(epochs) = c.epochs {
+            let per_iteration = c.training.k.max(1) * c.training.batch_size.max(1);
+            // Saturating: an absurd epoch count is then refused by the iteration bound.
+            c.training.iterations = epochs.saturating_mul(images).div_ceil(per_iteration);
+        }
+        c
+    }
+
+    /// The number of images a run of this config trains on: the dataset's, or `limit`.
+    /// Loads the dataset (quietly; a dataset set to download is downloaded when missing).
+    pub fn count_images(&self) -> GanResult<usize> {
+        let (images, _) = self.dataset.load(true)?;
+        Ok(self.limit.map_or(images.len(), |l| l.min(images.len())))
+    }
+
     /// Checks the algorithm's settings against the networks and the images of `shape`: the
     /// algorithms other than the classic one train unconditional networks, InfoGAN's generator
     /// takes the codes after the noise, and an autoencoder is built for the images.
@@ -478,17 +498,19 @@ pub struct ImageRunReport {
 }
 
 /// Trains the configured networks on backend `B`, writing `config.json`, `metrics.jsonl`,
-/// sample grids, the loss curve and checkpoints into `dir` (see [`gan_train::run`]). With
-/// `resume`, continues from the newest checkpoint in `dir`. `quiet` hides download progress
-/// bars.
+/// sample grids, the loss curve and checkpoints into `dir` (see [`gan_train::run`]), starting
+/// or resuming and observed as `options` say (see [`RunOptions`]).
 pub fn run_images<B: AutodiffBackend>(
     config: &ImageRunConfig,
     dir: &Path,
     device: &B::Device,
-    resume: bool,
-    quiet: bool,
-    observers: &mut [&mut dyn Observer],
+    options: RunOptions<'_>,
 ) -> GanResult<ImageRunReport> {
+    let RunOptions {
+        resume,
+        quiet,
+        mut observers,
+    } = options;
     config.run.validate()?;
     config.networks.validate()?;
     let (mut images, skipped) = config.dataset.load(quiet)?;
@@ -499,18 +521,8 @@ pub fn run_images<B: AutodiffBackend>(
     config.networks.check_shape(images.name(), shape)?;
     config.networks.check_classes(&images)?;
     config.check_algorithm(images.name(), shape)?;
-    let resolved;
-    let config = match config.epochs {
-        Some(epochs) => {
-            let per_iteration = config.training.k.max(1) * config.training.batch_size.max(1);
-            let mut c = config.clone();
-            // Saturating: an absurd epoch count is then refused by the iteration bound.
-            c.training.iterations = epochs.saturating_mul(images.len()).div_ceil(per_iteration);
-            resolved = c;
-            &resolved
-        }
-        None => config,
-    };
+    let resolved = config.with_epochs_applied(images.len());
+    let config = &resolved;
     // Checked before the run directory is touched: a refused run writes nothing.
     config.training.validate()?;
     crate::rundir::save_config(config, "image", dir, resume, |saved| {
@@ -524,7 +536,7 @@ pub fn run_images<B: AutodiffBackend>(
         images,
         dir,
         resume,
-        observers,
+        observers: &mut observers,
         device,
     };
     let (summary, count) = config.networks.build::<B, _>(device, job)?;

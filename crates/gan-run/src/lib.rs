@@ -13,12 +13,15 @@
 //! - [`SampleView`] and [`PreviewWriter`]: an observer that draws the algorithm's previews as
 //!   `samples/step-NNNNNNNN.png` and `samples.png` (image grids, or scatter plots of 2-D
 //!   samples over the data); [`draw_loss_curve`]: `loss_curve.png` from `metrics.jsonl`;
-//!   [`train`]: [`gan_train::fit`] with both.
+//!   [`train`]: [`gan_train::fit`] with both and the scalar logs of [`logs`] (`metrics.csv`,
+//!   a TensorBoard event file).
 
 pub mod algorithm;
 mod error;
 pub mod eval;
 pub mod image;
+pub mod logs;
+mod options;
 mod preview;
 mod rundir;
 pub mod sample;
@@ -26,4 +29,5 @@ pub mod toy;
 
 pub use algorithm::AlgorithmConfig;
 pub use error::{GanError, Result};
+pub use options::RunOptions;
 pub use preview::{PreviewWriter, SampleView, draw_loss_curve, draw_preview, train};

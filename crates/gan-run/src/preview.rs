@@ -117,8 +117,9 @@ pub fn draw_loss_curve(metrics: &[Metrics], path: &Path) -> Result<(), VizError>
     plot.save_png(path)
 }
 
-/// [`fit`], drawing previews as `view` says (see [`PreviewWriter`]) and `loss_curve.png` at
-/// the end, after the observers in `observers`.
+/// [`fit`], drawing previews as `view` says (see [`PreviewWriter`]), keeping `metrics.csv` and
+/// a TensorBoard event file (see [`crate::logs`]), and drawing `loss_curve.png` at the end,
+/// before the observers in `observers`.
 pub fn train<B, A, S>(
     algorithm: &mut A,
     data: &mut S,
@@ -134,12 +135,21 @@ where
     S: BatchSource<B> + ?Sized,
 {
     let mut writer = PreviewWriter::new(dir.clone(), view.clone());
-    let mut all: Vec<&mut dyn Observer> = Vec::with_capacity(observers.len() + 1);
+    let mut logs = crate::logs::ScalarLogs::new(dir.clone());
+    let mut all: Vec<&mut dyn Observer> = Vec::with_capacity(observers.len() + 2);
     all.push(&mut writer);
+    all.push(&mut logs);
     for o in observers.iter_mut() {
         all.push(&mut **o);
     }
     let summary = fit(algorithm, data, dir, run, resume, &mut all)?;
+    if let Some(source) = logs.take_error() {
+        return Err(TrainError::Io {
+            action: "cannot write the scalar logs (metrics.csv, events.out.tfevents.*) in",
+            path: dir.root().to_path_buf(),
+            source,
+        });
+    }
     draw_loss_curve(&dir.read_metrics()?, &dir.loss_curve())
         .map_err(|e| TrainError::Observer(Box::new(e)))?;
     Ok(summary)

@@ -20,23 +20,7 @@ pub(crate) fn save_config<C: Config + PartialEq>(
 ) -> GanResult<()> {
     // Refused before anything is written: a new run never touches an earlier run's files, and
     // a resume needs a checkpoint to start from and metrics it can keep.
-    let run_dir = gan_train::RunDir::new(dir);
-    if resume {
-        run_dir.read_metrics_to_resume()?;
-    }
-    let checkpoint = run_dir.latest_checkpoint();
-    match (checkpoint, resume) {
-        (Some(checkpoint), false) => {
-            return Err(gan_train::TrainError::RunExists { checkpoint }.into());
-        }
-        (None, true) => {
-            return Err(gan_train::TrainError::NoCheckpoint {
-                dir: dir.to_path_buf(),
-            }
-            .into());
-        }
-        _ => {}
-    }
+    gan_train::RunDir::new(dir).check_start(resume)?;
     std::fs::create_dir_all(dir).map_err(|source| GanError::Io {
         action: "cannot create run directory",
         path: dir.to_path_buf(),
@@ -49,8 +33,13 @@ pub(crate) fn save_config<C: Config + PartialEq>(
         if saved != *config {
             let saved = serde_json::to_value(&saved).expect("run configs serialise to JSON");
             let requested = serde_json::to_value(config).expect("run configs serialise to JSON");
-            let mut differences = Vec::new();
-            json_differences("", &saved, &requested, &mut differences);
+            let differences = gan_train::checkpoint::json_differences(&saved, &requested)
+                .into_iter()
+                .map(|(at, saved, requested)| {
+                    let at = if at.is_empty() { "config" } else { &at };
+                    format!("`{at}`: {saved} -> {requested}")
+                })
+                .collect();
             return Err(GanError::ResumeConfig {
                 path: config_path,
                 differences,
@@ -69,41 +58,36 @@ pub(crate) fn save_config<C: Config + PartialEq>(
     })
 }
 
-/// Appends to `out` each leaf where `a` and `b` differ, as `field.path: a -> b`.
-fn json_differences(at: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<String>) {
+/// Writes `overlay` over `base`: objects merge field by field, at any depth; anything else
+/// replaces. An enum written as `{"Variant": {...}}` merges with the base only when it names
+/// the base's variant, and replaces it when it names another.
+pub(crate) fn merge_json(base: &mut serde_json::Value, overlay: &serde_json::Value) {
     use serde_json::Value;
-    let field = |key: &str| {
-        if at.is_empty() {
-            key.to_string()
-        } else {
-            format!("{at}.{key}")
-        }
+    let variant = |o: &serde_json::Map<String, Value>| {
+        (o.len() == 1)
+            .then(|| o.keys().next())
+            .flatten()
+            .filter(|k| k.starts_with(|c: char| c.is_ascii_uppercase()))
+            .cloned()
     };
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
-            keys.sort();
-            keys.dedup();
-            for key in keys {
-                let null = Value::Null;
-                json_differences(
-                    &field(key),
-                    x.get(key).unwrap_or(&null),
-                    y.get(key).unwrap_or(&null),
-                    out,
-                );
+    match (base, overlay) {
+        (Value::Object(b), Value::Object(o)) => {
+            if let (Some(x), Some(y)) = (variant(b), variant(o))
+                && x != y
+            {
+                *b = o.clone();
+                return;
+            }
+            for (key, value) in o {
+                match b.get_mut(key) {
+                    Some(slot) => merge_json(slot, value),
+                    None => {
+                        b.insert(key.clone(), value.clone());
+                    }
+                }
             }
         }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
-            for (i, (u, v)) in x.iter().zip(y).enumerate() {
-                json_differences(&field(&i.to_string()), u, v, out);
-            }
-        }
-        _ if a != b => out.push(format!(
-            "`{}`: {a} -> {b}",
-            if at.is_empty() { "config" } else { at }
-        )),
-        _ => {}
+        (base, overlay) => *base = overlay.clone(),
     }
 }
 

@@ -18,6 +18,44 @@ use crate::toy::ToyRunConfig;
 /// The field of `config.json` that names the run's kind: `"toy"` or `"image"`.
 pub const KIND: &str = "kind";
 
+/// `name` as the command line spells it: lower case, without `-` or `_` (`NonSaturating`,
+/// `non-saturating` and `non_saturating` are all `nonsaturating`).
+fn cli_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| *c != '-' && *c != '_')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The loss preset called `name` on the command line (`--loss`): `minimax`, `ns` or
+/// `non-saturating`, `lsgan` or `least-squares`, `hinge`, `wgan`, `wgan-gp` or `dragan`.
+fn loss_preset(name: &str) -> Option<gan_train::LossPreset> {
+    use gan_train::LossPreset;
+    Some(match cli_name(name).as_str() {
+        "minimax" => LossPreset::Minimax,
+        "ns" | "nonsaturating" => LossPreset::NonSaturating,
+        "lsgan" | "leastsquares" => LossPreset::LeastSquares,
+        "hinge" => LossPreset::Hinge,
+        "wgan" => LossPreset::Wgan,
+        "wgangp" => LossPreset::WganGp,
+        "dragan" => LossPreset::Dragan,
+        _ => return None,
+    })
+}
+
+/// A config file read by [`RunSpec::load_overlay`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigFile {
+    /// The defaults with the file's fields written over them.
+    pub spec: RunSpec,
+    /// The top-level fields the file sets (`training`, `networks`, ...).
+    pub fields: Vec<String>,
+    /// The backend the file names (`"flex"`, `"tch"`, ...), if any.
+    pub backend: Option<String>,
+    /// The device the file names (`"cpu"`, `"cuda:0"`, ...), if any.
+    pub device: Option<String>,
+}
+
 /// A run of either kind, as saved in its `config.json`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RunSpec {
@@ -53,6 +91,145 @@ impl RunSpec {
             RunSpec::Toy(crate::rundir::parse_config(path, &text)?)
         } else {
             RunSpec::Images(crate::rundir::parse_config(path, &text)?)
+        })
+    }
+
+    /// Reads a config file written as an overlay on the defaults (the `--config` of `gan
+    /// train`): it may set any subset of the fields, at any depth, and the rest keep the
+    /// default job's values (an image run, or a 2-D run when `kind` is `"toy"` or its
+    /// `dataset` is a 2-D distribution). A complete config (a run's `config.json`) reads as
+    /// it is. Besides the config's own spellings (`"NonSaturating"`), `training.loss` takes
+    /// the command line's presets (`"ns"`, `"hinge"`, `"wgan-gp"`, ...), applied as `--loss`
+    /// applies them, and `algorithm` the names of `--algorithm` (`"infogan"`, `"dragan"`,
+    /// ...); the file's other fields then override what the preset set. Unknown fields are
+    /// refused as in [`RunSpec::load`]. The file may also name the `backend` and `device` to
+    /// train on (as `gan train --print-config` writes them).
+    pub fn load_overlay(path: &Path) -> Result<ConfigFile> {
+        let text = crate::rundir::read_text(path)?;
+        let mut overlay = crate::rundir::json_of(path, &text)?;
+        let Some(fields) = overlay.as_object_mut() else {
+            return Err(GanError::ConfigContent {
+                path: path.to_path_buf(),
+                problem: "expected a JSON object of run config fields, such as \
+                          {\"training\": {\"g_lr\": 0.0005}}"
+                    .into(),
+            });
+        };
+        let given: Vec<String> = fields.keys().cloned().collect();
+        let mut text_field = |name: &'static str| match fields.remove(name) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(GanError::Invalid {
+                field: name,
+                value: other.to_string(),
+                expected: format!("a string in {}", path.display()),
+            }),
+        };
+        let backend = text_field("backend")?;
+        let device = text_field("device")?;
+        let toy = match fields.get(KIND) {
+            Some(kind) if kind == "toy" => true,
+            Some(kind) if kind == "image" => false,
+            Some(other) => {
+                return Err(GanError::Invalid {
+                    field: "kind",
+                    value: other.to_string(),
+                    expected: format!("\"toy\" or \"image\" in {}", path.display()),
+                });
+            }
+            None => fields.get("dataset").is_some_and(|d| {
+                let variant = match d {
+                    serde_json::Value::Object(o) if o.len() == 1 => o.keys().next().cloned(),
+                    serde_json::Value::String(s) => Some(s.clone()),
+                    _ => None,
+                };
+                variant.is_some_and(|v| ["Ring", "Grid", "Moons", "Spiral"].contains(&v.as_str()))
+            }),
+        };
+        fields.remove(KIND);
+        // The presets, taken out of the overlay: they apply to the base before the overlay.
+        let algorithm = match fields.get("algorithm") {
+            Some(serde_json::Value::String(name)) => {
+                let name = cli_name(name);
+                fields.remove("algorithm");
+                Some(name)
+            }
+            Some(serde_json::Value::Object(o)) if o.len() == 1 => {
+                o.keys().next().map(|k| cli_name(k))
+            }
+            _ => None,
+        };
+        let mut preset = None;
+        if let Some(serde_json::Value::Object(training)) = fields.get_mut("training")
+            && let Some(serde_json::Value::String(loss)) = training.get("loss").cloned()
+        {
+            const LOSSES: [&str; 5] = [
+                "Minimax",
+                "NonSaturating",
+                "LeastSquares",
+                "Wasserstein",
+                "Hinge",
+            ];
+            if !LOSSES.contains(&loss.as_str()) {
+                if let Some(p) = loss_preset(&loss) {
+                    preset = Some(p);
+                    training.remove("loss");
+                } else if let Some(variant) = LOSSES.iter().find(|v| cli_name(v) == cli_name(&loss))
+                {
+                    training.insert("loss".into(), (*variant).into());
+                }
+            }
+        }
+        let base = if toy {
+            RunSpec::Toy(ToyRunConfig::new())
+        } else {
+            RunSpec::Images(ImageRunConfig::new())
+        };
+        // The base with the overlay's dataset and networks (and all else but the algorithm,
+        // whose switch adjusts the networks to it).
+        let mut first = overlay.clone();
+        if let Some(fields) = first.as_object_mut() {
+            fields.remove("algorithm");
+        }
+        let mut spec = base.merged(path, &first)?;
+        if algorithm.is_some() || preset.is_some() {
+            if let Some(name) = &algorithm {
+                spec.apply_algorithm(name).map_err(|e| match e {
+                    GanError::Invalid {
+                        value, expected, ..
+                    } => GanError::Invalid {
+                        field: "algorithm",
+                        value,
+                        expected: format!("{expected} (in {})", path.display()),
+                    },
+                    other => other,
+                })?;
+            }
+            if let Some(preset) = preset {
+                spec.apply_loss_preset(preset);
+            }
+            spec = spec.merged(path, &overlay)?;
+        }
+        Ok(ConfigFile {
+            spec,
+            fields: given,
+            backend,
+            device,
+        })
+    }
+
+    /// This config with `overlay`'s fields written over it, read back strictly.
+    fn merged(&self, path: &Path, overlay: &serde_json::Value) -> Result<Self> {
+        let mut json = match self {
+            RunSpec::Toy(c) => serde_json::to_value(c),
+            RunSpec::Images(c) => serde_json::to_value(c),
+        }
+        .expect("run configs serialise to JSON");
+        crate::rundir::merge_json(&mut json, overlay);
+        let text = json.to_string();
+        Ok(match self {
+            RunSpec::Toy(_) => RunSpec::Toy(crate::rundir::parse_config(path, &text)?),
+            RunSpec::Images(_) => RunSpec::Images(crate::rundir::parse_config(path, &text)?),
         })
     }
 
@@ -296,9 +473,95 @@ impl Samples {
     }
 
     /// Writes a NumPy `.npy` array of little-endian `float32`: `[n, channels, height, width]`
-    /// in `[0, 1]` for images, `[n, 2]` for points.
+    /// in `[0, 1]` for images, `[n, 2]` for points. The class labels of a conditional
+    /// generator's samples go beside it, as `int64` `[n]` in [`Samples::labels_path`].
     pub fn save_npy(&self, path: &Path) -> Result<()> {
+        if let Some(labels) = &self.labels {
+            let mut bytes = npy_header("<i8", &[labels.len()], 8 * labels.len());
+            for &l in labels {
+                bytes.extend_from_slice(&(l as i64).to_le_bytes());
+            }
+            write_file(&Self::labels_path(path), &bytes)?;
+        }
         write_npy(path, &self.unit_values(), &self.shape)
+    }
+
+    /// Where [`Samples::save_npy`] writes the labels of `path`'s samples: `NAME.labels.npy`
+    /// beside `NAME.npy`.
+    pub fn labels_path(path: &Path) -> PathBuf {
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("samples");
+        path.with_file_name(format!("{stem}.labels.npy"))
+    }
+
+    /// Writes one PNG per image into the new directory `dir`, at the images' own size:
+    /// `000000.png`, `000001.png`, ... (as pytorch-fid and torch-fidelity read folders), and
+    /// for a conditional generator `labels.csv` (`file,label`). The directory must not exist
+    /// or be empty; it appears whole (written aside, then renamed into place). Points have no
+    /// pictures of their own: they are refused.
+    pub fn save_png_dir(&self, dir: &Path) -> Result<()> {
+        let invalid = |expected: &str| GanError::Invalid {
+            field: "--out",
+            value: dir.display().to_string(),
+            expected: expected.into(),
+        };
+        if matches!(self.kind, SampleKind::Points { .. }) {
+            return Err(invalid(
+                "a .png or .npy file for 2-D samples (a directory of one PNG per sample is for images)",
+            ));
+        }
+        if std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()) {
+            return Err(invalid("a new or empty directory for one PNG per sample"));
+        }
+        let io = |action, path: &Path| {
+            let path = path.to_path_buf();
+            move |source| GanError::Io {
+                action,
+                path,
+                source,
+            }
+        };
+        let name = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("samples");
+        let parent = dir.parent().filter(|p| !p.as_os_str().is_empty());
+        let parent = parent.unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent).map_err(io("cannot create", parent))?;
+        let temp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&temp);
+        std::fs::create_dir(&temp).map_err(io("cannot create", &temp))?;
+        let write = || -> Result<()> {
+            let [c, h, w] = [self.shape[1], self.shape[2], self.shape[3]];
+            let values = self.unit_values();
+            let grid = ImageGrid {
+                columns: 1,
+                padding: 0,
+                scale: 1,
+            };
+            let mut csv = String::from("file,label\n");
+            for (i, image) in values.chunks(c * h * w).enumerate() {
+                let file = format!("{i:06}.png");
+                grid.save_png(image, [1, c, h, w], temp.join(&file))?;
+                if let Some(labels) = &self.labels {
+                    csv.push_str(&format!("{file},{}\n", labels[i]));
+                }
+            }
+            if self.labels.is_some() {
+                write_file(&temp.join("labels.csv"), csv.as_bytes())?;
+            }
+            if dir.is_dir() {
+                std::fs::remove_dir(dir).map_err(io("cannot replace", dir))?;
+            }
+            std::fs::rename(&temp, dir).map_err(io("cannot move the samples into", dir))
+        };
+        let result = write();
+        if result.is_err() {
+            let _ = std::fs::remove_dir_all(&temp);
+        }
+        result
     }
 
     /// Writes `.png` or `.npy`, chosen by the file's extension.
@@ -322,6 +585,16 @@ pub fn write_npy(path: &Path, values: &[f32], shape: &[usize]) -> Result<()> {
         shape.iter().product::<usize>(),
         "values match the shape"
     );
+    let mut bytes = npy_header("<f4", shape, 4 * values.len());
+    for v in values {
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    write_file(path, &bytes)
+}
+
+/// The header of a version 1.0 `.npy` file of the NumPy type `descr` (`<f4`, `<i8`) and
+/// `shape`, in a buffer with room for `data` more bytes (little-endian, C order).
+fn npy_header(descr: &str, shape: &[usize], data: usize) -> Vec<u8> {
     let dims = match shape {
         [n] => format!("({n},)"),
         _ => format!(
@@ -333,20 +606,17 @@ pub fn write_npy(path: &Path, values: &[f32], shape: &[usize]) -> Result<()> {
                 .join(", ")
         ),
     };
-    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {dims}, }}");
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {dims}, }}");
     // Magic (6) + version (2) + header length (2) + header, padded to a multiple of 64 and
     // ending in a newline.
     let total = (10 + header.len() + 1).div_ceil(64) * 64;
     header.push_str(&" ".repeat(total - 10 - header.len() - 1));
     header.push('\n');
-    let mut bytes = Vec::with_capacity(total + 4 * values.len());
+    let mut bytes = Vec::with_capacity(total + data);
     bytes.extend_from_slice(b"\x93NUMPY\x01\x00");
     bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
     bytes.extend_from_slice(header.as_bytes());
-    for v in values {
-        bytes.extend_from_slice(&v.to_le_bytes());
-    }
-    write_file(path, &bytes)
+    bytes
 }
 
 /// Reads a `.npy` file of little-endian `float32` in C order (what [`write_npy`] and NumPy's

@@ -8,10 +8,9 @@ use burn::config::Config;
 use burn::tensor::backend::AutodiffBackend;
 use gan_data::{Toy2d, ToySampler};
 use gan_models::{Generator, MlpDiscriminatorConfig, MlpGeneratorConfig, OutputActivation, Prior};
-use gan_train::{
-    GanLoss, Metrics, Observer, OptimizerConfig, RunConfig, RunDir, TrainConfig, Trainer,
-};
+use gan_train::{GanLoss, Metrics, OptimizerConfig, RunConfig, RunDir, TrainConfig, Trainer};
 
+use crate::RunOptions;
 use crate::error::Result as GanResult;
 
 /// Everything that defines a toy run; saved as `config.json` in the run directory.
@@ -105,14 +104,18 @@ pub struct ToyRunReport {
 
 /// Trains on backend `B`, writing `config.json`, `metrics.jsonl`, sample plots, the loss curve
 /// and checkpoints into `dir` (see [`gan_train::run`]). With `resume`, continues from the
-/// newest checkpoint in `dir`.
+/// newest checkpoint in `dir` when `options` say so (see [`RunOptions`]).
 pub fn run_toy<B: AutodiffBackend>(
     config: &ToyRunConfig,
     dir: &Path,
     device: &B::Device,
-    resume: bool,
-    observers: &mut [&mut dyn Observer],
+    options: RunOptions<'_>,
 ) -> GanResult<ToyRunReport> {
+    let RunOptions {
+        resume,
+        mut observers,
+        ..
+    } = options;
     config.dataset.validate()?;
     config.run.validate()?;
     // Checked before the run directory is touched: a refused run writes nothing.
@@ -148,7 +151,7 @@ pub fn run_toy<B: AutodiffBackend>(
         &config.run,
         &view,
         resume,
-        observers,
+        &mut observers,
     )?;
     let z = trainer.prior().fixed::<B::InnerBackend>(
         config.run.samples,

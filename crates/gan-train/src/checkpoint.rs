@@ -356,34 +356,55 @@ where
     Ok(optimizer.load_record(record))
 }
 
-/// The first top-level field (or nested path) whose value differs between two JSON objects.
-fn first_difference(
+/// Each leaf where two JSON values differ, in key order, as `(path, saved, current)`: `path`
+/// names the field with dots (`networks.generator.width`, array elements by index, the empty
+/// string for the whole value) and the values are written as JSON. A field present on one side
+/// only compares with `null`.
+pub fn json_differences(
     saved: &serde_json::Value,
     current: &serde_json::Value,
-    prefix: &str,
-) -> Option<(String, String, String)> {
-    match (saved, current) {
-        (serde_json::Value::Object(a), serde_json::Value::Object(b)) => {
-            let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
-            keys.sort();
-            keys.dedup();
-            keys.into_iter().find_map(|key| {
-                let path = if prefix.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{prefix}.{key}")
-                };
-                let null = serde_json::Value::Null;
-                first_difference(
-                    a.get(key).unwrap_or(&null),
-                    b.get(key).unwrap_or(&null),
-                    &path,
-                )
-            })
+) -> Vec<(String, String, String)> {
+    fn walk(
+        at: &str,
+        a: &serde_json::Value,
+        b: &serde_json::Value,
+        out: &mut Vec<(String, String, String)>,
+    ) {
+        use serde_json::Value;
+        let field = |key: &str| {
+            if at.is_empty() {
+                key.to_string()
+            } else {
+                format!("{at}.{key}")
+            }
+        };
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+                keys.sort();
+                keys.dedup();
+                for key in keys {
+                    let null = Value::Null;
+                    walk(
+                        &field(key),
+                        x.get(key).unwrap_or(&null),
+                        y.get(key).unwrap_or(&null),
+                        out,
+                    );
+                }
+            }
+            (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+                for (i, (u, v)) in x.iter().zip(y).enumerate() {
+                    walk(&field(&i.to_string()), u, v, out);
+                }
+            }
+            _ if a != b => out.push((at.to_string(), a.to_string(), b.to_string())),
+            _ => {}
         }
-        (a, b) if a == b => None,
-        (a, b) => Some((prefix.to_string(), a.to_string(), b.to_string())),
     }
+    let mut out = Vec::new();
+    walk("", saved, current, &mut out);
+    out
 }
 
 /// The newest complete checkpoint under `root`: the one `latest` names, or, if that pointer is
@@ -682,7 +703,9 @@ impl CheckpointReader {
                 }
             }
         }
-        if let Some((field, saved, current)) = first_difference(&values[0], &values[1], "") {
+        if let Some((field, saved, current)) =
+            json_differences(&values[0], &values[1]).into_iter().next()
+        {
             return Err(CheckpointError::ConfigMismatch {
                 path: self.state_path(),
                 field,
@@ -767,4 +790,34 @@ where
         data.restore_state(data_state)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_differences;
+    use serde_json::json;
+
+    #[test]
+    fn json_differences_names_each_differing_leaf() {
+        let saved = json!({"a": 1, "net": {"width": 64, "layers": [1, 2, 3]}, "gone": true});
+        let current = json!({"a": 1, "net": {"width": 32, "layers": [1, 5, 3]}, "new": "x"});
+        let found = json_differences(&saved, &current);
+        let expected = [
+            ("gone", "true", "null"),
+            ("net.layers.1", "2", "5"),
+            ("net.width", "64", "32"),
+            ("new", "null", "\"x\""),
+        ];
+        assert_eq!(found.len(), expected.len(), "{found:?}");
+        for ((path, a, b), (p, x, y)) in found.iter().zip(expected) {
+            assert_eq!((path.as_str(), a.as_str(), b.as_str()), (p, x, y));
+        }
+        // Arrays of different lengths and differing scalars at the top are one difference.
+        let found = json_differences(&json!([1, 2]), &json!([1, 2, 3]));
+        assert_eq!(
+            found,
+            vec![(String::new(), "[1,2]".into(), "[1,2,3]".into())]
+        );
+        assert!(json_differences(&saved, &saved).is_empty());
+    }
 }

@@ -61,49 +61,52 @@ impl OptimizerConfig {
     /// Checks each hyper-parameter's range; `field` names this optimizer in the error
     /// (`g_optimizer` or `d_optimizer`).
     pub fn validate(&self, field: &'static str) -> crate::Result<()> {
-        let check = |ok: bool, name: &str, value: f64, expected: &'static str| {
-            if ok {
-                Ok(())
-            } else {
-                Err(crate::TrainError::InvalidParameter {
+        // Each hyper-parameter with the range it must lie in: `true` for [0, 1), `false` for a
+        // finite number > 0.
+        let checks: &[(&str, f64, bool, &'static str)] = match self {
+            OptimizerConfig::Sgd(p) => &[("momentum", p.momentum, true, "momentum in [0, 1)")],
+            OptimizerConfig::Adam(p) => &[
+                ("beta_1", p.beta_1 as f64, true, "Adam's beta_1 in [0, 1)"),
+                ("beta_2", p.beta_2 as f64, true, "Adam's beta_2 in [0, 1)"),
+                (
+                    "epsilon",
+                    p.epsilon as f64,
+                    false,
+                    "Adam's epsilon, a finite number > 0",
+                ),
+            ],
+            OptimizerConfig::RmsProp(p) => &[
+                ("alpha", p.alpha as f64, true, "RMSProp's alpha in [0, 1)"),
+                (
+                    "momentum",
+                    p.momentum as f64,
+                    true,
+                    "RMSProp's momentum in [0, 1)",
+                ),
+                (
+                    "epsilon",
+                    p.epsilon as f64,
+                    false,
+                    "RMSProp's epsilon, a finite number > 0",
+                ),
+            ],
+        };
+        for &(name, value, unit, expected) in checks {
+            let ok = value.is_finite()
+                && if unit {
+                    (0.0..1.0).contains(&value)
+                } else {
+                    value > 0.0
+                };
+            if !ok {
+                return Err(crate::TrainError::InvalidParameter {
                     field,
                     value: format!("{name} = {value}"),
                     expected,
-                })
-            }
-        };
-        let unit = |v: f64| v.is_finite() && (0.0..1.0).contains(&v);
-        let positive = |v: f64| v.is_finite() && v > 0.0;
-        match self {
-            OptimizerConfig::Sgd(p) => check(
-                unit(p.momentum),
-                "momentum",
-                p.momentum,
-                "momentum in [0, 1)",
-            ),
-            OptimizerConfig::Adam(p) => {
-                let (b1, b2, eps) = (p.beta_1 as f64, p.beta_2 as f64, p.epsilon as f64);
-                check(unit(b1), "beta_1", b1, "Adam's beta_1 in [0, 1)")?;
-                check(unit(b2), "beta_2", b2, "Adam's beta_2 in [0, 1)")?;
-                check(
-                    positive(eps),
-                    "epsilon",
-                    eps,
-                    "Adam's epsilon, a finite number > 0",
-                )
-            }
-            OptimizerConfig::RmsProp(p) => {
-                let (a, m, eps) = (p.alpha as f64, p.momentum as f64, p.epsilon as f64);
-                check(unit(a), "alpha", a, "RMSProp's alpha in [0, 1)")?;
-                check(unit(m), "momentum", m, "RMSProp's momentum in [0, 1)")?;
-                check(
-                    positive(eps),
-                    "epsilon",
-                    eps,
-                    "RMSProp's epsilon, a finite number > 0",
-                )
+                });
             }
         }
+        Ok(())
     }
 
     /// Adam with DCGAN's settings.

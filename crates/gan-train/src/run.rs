@@ -280,6 +280,24 @@ impl RunDir {
         latest_checkpoint(&self.checkpoints())
     }
 
+    /// Checks, before anything is written, that a run may start here: a new run
+    /// (`resume == false`) needs a directory without a checkpoint, so that it never touches an
+    /// earlier run's files; a resume needs a checkpoint to start from and metrics it can keep.
+    /// Returns the checkpoint a resume starts from.
+    pub fn check_start(&self, resume: bool) -> TrainResult<Option<PathBuf>> {
+        match (self.latest_checkpoint(), resume) {
+            (Some(checkpoint), false) => Err(TrainError::RunExists { checkpoint }),
+            (None, true) => Err(TrainError::NoCheckpoint {
+                dir: self.root.clone(),
+            }),
+            (checkpoint, true) => {
+                self.read_metrics_to_resume()?;
+                Ok(checkpoint)
+            }
+            (None, false) => Ok(None),
+        }
+    }
+
     /// Reads `metrics.jsonl`; a line that does not parse is an error naming the line.
     pub fn read_metrics(&self) -> TrainResult<Vec<Metrics>> {
         let path = self.metrics();
@@ -481,11 +499,12 @@ where
     S: BatchSource<B> + ?Sized,
 {
     run.validate()?;
+    let checkpoint = dir.check_start(resume)?;
     for path in [dir.root().to_path_buf(), dir.samples(), dir.checkpoints()] {
         fs::create_dir_all(&path).map_err(io("cannot create", &path))?;
     }
-    match (dir.latest_checkpoint(), resume) {
-        (Some(checkpoint), true) => {
+    match checkpoint {
+        Some(checkpoint) => {
             if let Some(warning) = crate::checkpoint::stale_latest(&dir.checkpoints()) {
                 for o in observers.iter_mut() {
                     o.on_warning(&warning);
@@ -524,15 +543,7 @@ where
             }
             write_atomic(&dir.metrics(), text.as_bytes())?;
         }
-        (Some(checkpoint), false) => {
-            return Err(TrainError::RunExists { checkpoint });
-        }
-        (None, true) => {
-            return Err(TrainError::NoCheckpoint {
-                dir: dir.root().to_path_buf(),
-            });
-        }
-        (None, false) => {
+        None => {
             let path = dir.metrics();
             File::create(&path).map_err(io("cannot create", &path))?;
         }
