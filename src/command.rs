@@ -6,9 +6,11 @@
 //! them. A program that knows its backend at compile time calls the generic functions of
 //! [`crate::toy`], [`crate::image`], [`crate::sample`] and [`crate::eval`] directly.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Instant;
 
 use burn::tensor::backend::AutodiffBackend;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -245,7 +247,23 @@ impl BackendTask for Eval {
 
     fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output {
         let spinner = spinner(self.request.quiet);
-        let mut log = |message: String| spinner.set_message(message);
+        // Without a terminal (a log file, CI) the spinner is hidden: plain lines instead, at
+        // each new phase and at most every 10 seconds within one.
+        let plain = !self.request.quiet && !std::io::stderr().is_terminal();
+        let mut last: Option<(String, Instant)> = None;
+        let mut log = |message: String| {
+            if plain {
+                let phase = message.split(':').next().unwrap_or("").to_string();
+                let due = last.as_ref().is_none_or(|(p, at)| {
+                    *p != phase || at.elapsed() >= std::time::Duration::from_secs(10)
+                });
+                if due {
+                    eprintln!("{message}");
+                    last = Some((phase, Instant::now()));
+                }
+            }
+            spinner.set_message(message)
+        };
         let report = match &self.target {
             EvalTarget::Run(run) => {
                 evaluate_run::<B>(run, &self.request, &self.backend, &device, &mut log)
@@ -282,15 +300,14 @@ struct TrainingBar {
     /// Plain lines instead of the bar (stderr is not a terminal).
     plain: bool,
     /// When the last plain line was printed.
-    printed: Option<std::time::Instant>,
+    printed: Option<Instant>,
     total: usize,
     first: usize,
-    started: std::time::Instant,
+    started: Instant,
 }
 
 impl TrainingBar {
     fn new(quiet: bool, stop: Option<StopSignal>) -> Self {
-        use std::io::IsTerminal;
         let plain = !quiet && !std::io::stderr().is_terminal();
         let bar = if quiet || plain {
             ProgressBar::hidden()
@@ -316,7 +333,7 @@ impl TrainingBar {
             printed: None,
             total: 0,
             first: 0,
-            started: std::time::Instant::now(),
+            started: Instant::now(),
         }
     }
 }
@@ -362,7 +379,7 @@ impl Observer for TrainingBar {
         self.bar.reset_eta();
         self.first = first;
         self.total = total;
-        self.started = std::time::Instant::now();
+        self.started = Instant::now();
     }
 
     fn on_iteration(&mut self, iteration: usize) {
@@ -388,7 +405,7 @@ impl Observer for TrainingBar {
                 short_duration(left),
                 losses(m)
             );
-            self.printed = Some(std::time::Instant::now());
+            self.printed = Some(Instant::now());
         }
     }
 

@@ -1169,6 +1169,14 @@ fn eval_prints_a_table_and_writes_eval_json() {
     assert!(line("modes captured").ends_with("higher"), "{stdout}");
     assert!(line("reverse KL").ends_with("lower"), "{stdout}");
     assert!(stdout.contains("docs/results.md"), "{stdout}");
+    // Without a terminal, each phase is a plain line on stderr.
+    let o = gan(&["eval", "--run", ring_s, "--n", "500"]);
+    ok(&o);
+    assert!(
+        text(&o.stderr).contains("generating 500 samples"),
+        "{}",
+        text(&o.stderr)
+    );
     assert_eq!(
         stdout.lines().last(),
         Some(ring.join("eval.json").to_str().unwrap())

@@ -745,3 +745,36 @@ fn dataset_downloads_use_the_base_url_and_reject_unpublished_bytes() {
         expect_err(IdxDataset::Mnist.load(Split::Test, Some(&cache.path().join("none")), None));
     assert!(matches!(err, DataError::MissingFiles { .. }), "{err}");
 }
+
+/// A JPEG the AFL++ campaign found (`scripts/fuzz.sh --afl`): zune-jpeg 0.5.15, the `image`
+/// crate's JPEG decoder, asserts on it in its AVX2 upsampler. Decoding it is this file's
+/// error, naming it, not a crash; a folder holding it loads its other images.
+#[test]
+fn a_jpeg_that_makes_the_decoder_assert_is_an_error() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/progressive-jpeg-decoder-assert.jpg");
+    let config = ImageFolderConfig::new(file.parent().unwrap().to_path_buf()).with_size(8);
+    match config.decode(&file) {
+        Err(err) => {
+            let msg = err.to_string();
+            assert!(msg.contains("progressive-jpeg-decoder-assert.jpg"), "{msg}");
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx2") {
+                assert!(
+                    msg.contains("the decoder failed on malformed data"),
+                    "{msg}"
+                );
+            }
+        }
+        // Other decoder paths (no AVX2) may read something from it: no crash either way.
+        Ok(pixels) => assert_eq!(pixels.len(), 3 * 8 * 8),
+    }
+    let root = tmp();
+    std::fs::copy(&file, root.path().join("bad.jpg")).unwrap();
+    save_rgb(&root.path().join("good.png"), 8, 8, |_, _| [9, 9, 9]);
+    let load = ImageFolderConfig::new(root.path().to_path_buf())
+        .with_size(8)
+        .load()
+        .unwrap();
+    assert!(!load.images.is_empty());
+}

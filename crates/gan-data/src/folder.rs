@@ -221,7 +221,16 @@ impl ImageFolderConfig {
         limits.max_image_height = Some(MAX_IMAGE_SIDE);
         limits.max_alloc = Some(MAX_IMAGE_BYTES);
         reader.limits(limits);
-        let img = reader.decode().map_err(|e| err(e.to_string()))?;
+        // A decoder may assert on a malformed file (zune-jpeg 0.5.15 does on some progressive
+        // JPEGs): that is this file's error, not a crash.
+        let img = crate::catch_quietly(|| reader.decode())
+            .map_err(|panic| {
+                err(format!(
+                    "the decoder failed on malformed data ({})",
+                    crate::panic_message(&*panic, "a panic")
+                ))
+            })?
+            .map_err(|e| err(e.to_string()))?;
         let (w, h) = (img.width(), img.height());
         let side = w.min(h);
         let size = self.size as u32;

@@ -25,6 +25,7 @@ mod folder;
 pub mod idx;
 mod images;
 mod mnist;
+mod quiet;
 mod source;
 pub mod toy;
 
@@ -39,5 +40,6 @@ pub use mnist::{
     DownloadOptions, EMBEDDED_IMAGES_SHA256, EMBEDDED_LABELS_SHA256, FASHION_CLASSES, IdxDataset,
     Split, embedded_mnist, embedded_mnist_files,
 };
+pub use quiet::{catch_quietly, panic_message};
 pub use source::{Batch, BatchSource, DataRng, ToySampler};
 pub use toy::{GridConfig, ModeCoverage, MoonsConfig, RingConfig, SpiralConfig, Toy2d};

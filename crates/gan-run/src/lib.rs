@@ -30,4 +30,4 @@ pub mod toy;
 pub use algorithm::AlgorithmConfig;
 pub use error::{GanError, Result};
 pub use options::RunOptions;
-pub use preview::{PreviewWriter, SampleView, draw_loss_curve, draw_preview, train};
+pub use preview::{DATA, PreviewWriter, SAMPLES, SampleView, draw_loss_curve, draw_preview, train};

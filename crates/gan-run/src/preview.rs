@@ -7,7 +7,7 @@ use gan_data::BatchSource;
 use gan_train::{
     Algorithm, Metrics, Observer, Preview, RunConfig, RunDir, RunSummary, TrainError, fit,
 };
-use gan_viz::{ImageGrid, LinePlot, Rgb, ScatterPlot, VizError};
+use gan_viz::{ImageGrid, NamedSeries, Rgb, ScatterPlot, TrainingChart, VizError};
 
 /// How preview samples are drawn.
 #[derive(Debug, Clone)]
@@ -32,18 +32,22 @@ pub enum SampleView {
     None,
 }
 
-/// Draws `n` samples (flat `values`) as a picture at `path`.
+/// Draws `n` samples (flat `values`) as a picture at `path`, under `caption` when given (the
+/// iteration, say). 2-D samples are red over grey data points, with a legend.
 pub fn draw_preview(
     view: &SampleView,
     n: usize,
     values: &[f32],
+    caption: Option<&str>,
     path: &Path,
 ) -> Result<(), VizError> {
-    match view {
+    let canvas = match view {
         SampleView::Scatter { range, reference } => ScatterPlot::new(512, *range)
-            .with_series(reference.clone(), Rgb(120, 120, 120), 1.5, 0.5)
-            .with_series(values.to_vec(), Rgb(214, 39, 40), 2.0, 0.7)
-            .save_png(path),
+            .with_series(reference.clone(), DATA, 1.5, 0.5)
+            .with_series(values.to_vec(), SAMPLES, 2.0, 0.7)
+            .with_legend("data", DATA)
+            .with_legend("samples", SAMPLES)
+            .render()?,
         SampleView::Images { shape, low, high } => {
             let span = (high - low).max(f32::EPSILON);
             let scaled: Vec<f32> = values.iter().map(|v| (v - low) / span).collect();
@@ -53,10 +57,32 @@ pub fn draw_preview(
                 padding: 2,
                 scale: if shape[1] <= 32 { 2 } else { 1 },
             }
-            .save_png(&scaled, [n, shape[0], shape[1], shape[2]], path)
+            .render(&scaled, [n, shape[0], shape[1], shape[2]])?
         }
-        SampleView::None => Ok(()),
+        SampleView::None => return Ok(()),
+    };
+    match caption {
+        Some(caption) => canvas.with_caption(caption)?.save_png(path),
+        None => canvas.save_png(path),
     }
+}
+
+/// The colour of data points in scatter plots.
+pub const DATA: Rgb = Rgb(120, 120, 120);
+/// The colour of generated points in scatter plots.
+pub const SAMPLES: Rgb = Rgb(214, 39, 40);
+
+/// `n` with thousands separators: `18,750`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// An observer that draws every preview of a run into its directory:
@@ -85,36 +111,62 @@ impl Observer for PreviewWriter {
         } else {
             self.dir.samples_at(preview.iteration)
         };
-        draw_preview(&self.view, preview.count, &preview.values, &path)
-            .map_err(|e| TrainError::Observer(Box::new(e)))
+        let caption = format!(
+            "iteration {}{}",
+            thousands(preview.iteration),
+            if preview.last { " (final)" } else { "" }
+        );
+        draw_preview(
+            &self.view,
+            preview.count,
+            &preview.values,
+            Some(&caption),
+            &path,
+        )
+        .map_err(|e| TrainError::Observer(Box::new(e)))
     }
 }
 
-/// Draws `loss_curve.png` from the metrics: every watched loss the algorithm logged (for the
-/// classic algorithm `d_loss`, `g_loss`, and `penalty` and `aux` where present).
+/// Draws `loss_curve.png` from the metrics (see [`gan_viz::TrainingChart`]): every logged
+/// scalar but the discriminator's outputs and the gradient norms in the upper panel (for the
+/// classic algorithm `d_loss`, `g_loss`, and `penalty` and `aux` where present), `D(x)` and
+/// `D(G(z))` (`d_real`, `d_fake`) in the lower one. With fewer than 2 lines the chart says so.
 pub fn draw_loss_curve(metrics: &[Metrics], path: &Path) -> Result<(), VizError> {
-    if metrics.is_empty() {
-        return Ok(());
-    }
-    let series = |key: &str| -> Vec<(f64, f64)> {
-        metrics
+    let series = |key: &str, name: &str| NamedSeries {
+        name: name.to_string(),
+        points: metrics
             .iter()
-            .filter_map(|m| m.get(key).map(|v| (m.step as f64, v as f64)))
-            .collect()
+            .filter_map(|m| m.get(key).map(|v| (m.step as u64, v as f64)))
+            .collect(),
     };
-    let mut plot = LinePlot::new(900, 420, "LOSSES");
-    for (key, label) in [
-        ("d_loss", "D LOSS"),
-        ("g_loss", "G LOSS"),
-        ("penalty", "PENALTY"),
-        ("aux", "AUX"),
-    ] {
-        let points = series(key);
-        if !points.is_empty() {
-            plot = plot.with_curve(label, points);
+    let mut names: Vec<&str> = Vec::new();
+    for m in metrics {
+        for (key, _) in &m.values {
+            if !names.contains(&key.as_str()) {
+                names.push(key);
+            }
         }
     }
-    plot.save_png(path)
+    let label = |key: &str| match key {
+        "d_loss" => "D loss".to_string(),
+        "g_loss" => "G loss".to_string(),
+        "d_real" => "D(x)".to_string(),
+        "d_fake" => "D(G(z))".to_string(),
+        other => other.replace('_', " "),
+    };
+    let mut chart = TrainingChart::new("losses", (900, 560));
+    for key in names {
+        if key.ends_with("grad_norm") {
+            continue;
+        }
+        let s = series(key, &label(key));
+        if key == "d_real" || key == "d_fake" {
+            chart.outputs.push(s);
+        } else {
+            chart.losses.push(s);
+        }
+    }
+    chart.save_png(path)
 }
 
 /// [`fit`], drawing previews as `view` says (see [`PreviewWriter`]), keeping `metrics.csv` and

@@ -8,7 +8,7 @@ use burn::tensor::{Int, Tensor};
 use gan_data::Toy2d;
 use gan_models::{Generator, Prior, lerp, rng_from_seed, slerp};
 use gan_train::{GeneratorWeights, InfoGanConfig, RunDir, load_generator};
-use gan_viz::{ImageGrid, Rgb, ScatterPlot};
+use gan_viz::{ImageGrid, ScatterPlot};
 
 use crate::algorithm::AlgorithmConfig;
 use crate::error::{GanError, Result};
@@ -465,8 +465,10 @@ impl Samples {
                 .save_png(&self.unit_values(), shape, path)?;
             }
             SampleKind::Points { range, reference } => ScatterPlot::new(512, *range)
-                .with_series(reference.clone(), Rgb(120, 120, 120), 1.5, 0.5)
-                .with_series(self.values.clone(), Rgb(214, 39, 40), 2.0, 0.7)
+                .with_series(reference.clone(), crate::preview::DATA, 1.5, 0.5)
+                .with_series(self.values.clone(), crate::preview::SAMPLES, 2.0, 0.7)
+                .with_legend("data", crate::preview::DATA)
+                .with_legend("samples", crate::preview::SAMPLES)
                 .save_png(path)?,
         }
         Ok(())

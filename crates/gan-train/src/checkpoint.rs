@@ -303,23 +303,6 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> GanOptimizer<M, B> {
     }
 }
 
-/// Runs `f`, catching a panic of this thread without printing it (other threads' panics are
-/// printed as before): for library code that asserts on data it was handed.
-fn quietly<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
-    type Hook = dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync;
-    let previous: std::sync::Arc<Box<Hook>> = std::sync::Arc::new(std::panic::take_hook());
-    let this = std::thread::current().id();
-    let others = previous.clone();
-    std::panic::set_hook(Box::new(move |info| {
-        if std::thread::current().id() != this {
-            others(info)
-        }
-    }));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    std::panic::set_hook(Box::new(move |info| previous(info)));
-    result
-}
-
 /// Loads an optimizer record saved under other parameter identities into `optimizer`.
 fn load_rekeyed<O, M, B, V>(
     optimizer: O,
@@ -336,15 +319,11 @@ where
 {
     // Burn builds each tensor of the record with an assertion on its shape: a damaged file can
     // make it panic (found by the fuzz harness, `tests/fuzz.rs`), which is a refusal here.
-    let loaded = quietly(|| Recorder::<B>::load(recorder, bytes.to_vec(), device));
+    let loaded = gan_data::catch_quietly(|| Recorder::<B>::load(recorder, bytes.to_vec(), device));
     let record: O::Record = match loaded {
         Ok(record) => record?,
         Err(panic) => {
-            let reason = panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("a malformed tensor");
+            let reason = gan_data::panic_message(&*panic, "a malformed tensor");
             let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
             return Err(burn::record::RecorderError::DeserializeError(reason));
         }

@@ -49,6 +49,11 @@ impl Canvas {
         self.height
     }
 
+    /// The pixels, row after row, 3 bytes (R, G, B) each.
+    pub(crate) fn pixels_mut(&mut self) -> &mut [u8] {
+        &mut self.pixels
+    }
+
     /// The colour at `(x, y)`, or `None` outside the canvas.
     pub fn get(&self, x: usize, y: usize) -> Option<Rgb> {
         (x < self.width && y < self.height).then(|| {

@@ -23,6 +23,9 @@ pub enum VizError {
         #[source]
         source: png::EncodingError,
     },
+    /// The chart library could not draw (a font or layout failure).
+    #[error("cannot draw the chart: {0}")]
+    Draw(String),
     /// Data handed to a plot has the wrong shape.
     #[error("invalid plot input: {0}")]
     InvalidInput(&'static str),

@@ -28,6 +28,9 @@ pub struct ScatterPlot {
     pub series: Vec<Series>,
     /// Values in `[0, 1]` shaded under the points (see [`ScatterPlot::with_background`]).
     pub background: Option<Background>,
+    /// Legend entries (name, colour), drawn in the upper-left corner (see
+    /// [`ScatterPlot::with_legend`]).
+    pub legend: Vec<(String, Rgb)>,
 }
 
 /// A field of values in `[0, 1]` on a square grid over the plot's range, shaded from blue (0)
@@ -63,7 +66,14 @@ impl ScatterPlot {
             range,
             series: Vec::new(),
             background: None,
+            legend: Vec::new(),
         }
+    }
+
+    /// Adds a legend entry: a dot of `colour` and `name` (`data`, `samples`, ...).
+    pub fn with_legend(mut self, name: impl Into<String>, colour: Rgb) -> Self {
+        self.legend.push((name.into(), colour));
+        self
     }
 
     /// Shades `values` (in `[0, 1]`, `resolution` x `resolution` cells over the range, rows from
@@ -152,6 +162,20 @@ impl ScatterPlot {
         ];
         for w in frame.windows(2) {
             canvas.line(w[0], w[1], Rgb::BLACK);
+        }
+        if !self.legend.is_empty() {
+            let longest = self.legend.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+            let (width, height) = (34 + 8 * longest as i64, 8 + 20 * self.legend.len() as i64);
+            for y in 6..6 + height {
+                for x in 6..6 + width {
+                    canvas.blend(x, y, Rgb::WHITE, 0.85);
+                }
+            }
+            for (i, (name, colour)) in self.legend.iter().enumerate() {
+                let y = 14 + 20 * i as i64;
+                canvas.disc(18.0, y as f64 + 4.0, 4.0, *colour, 1.0);
+                canvas.text(name, (28, y as i32 - 4), 15, Rgb::BLACK)?;
+            }
         }
         Ok(canvas)
     }
