@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests need, idempotently: Vulkan drivers (wgpu runs on Mesa's lavapipe when
-# there is no GPU), Debian's Fashion-MNIST, a Python venv with PyTorch 2.9.0 whose libtorch
-# the tch backend links against, the FID Inception-v3 weights converted to safetensors, and
-# cargo-nextest (the test runner). Re-running it only checks.
+# there is no GPU), Debian's Fashion-MNIST, Chromium (renders `gan report` pages headless), a
+# Python venv with PyTorch 2.9.0 whose libtorch the tch backend links against (with
+# TensorBoard, whose reader checks the event files), the FID Inception-v3 weights converted to
+# safetensors, and cargo-nextest (the test runner). Re-running it only checks.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/env.sh"
@@ -11,7 +12,7 @@ say() { echo "[setup] $*"; }
 
 # --- Debian packages ---------------------------------------------------------------------
 need=()
-for pkg in mesa-vulkan-drivers libvulkan1 dataset-fashion-mnist; do
+for pkg in mesa-vulkan-drivers libvulkan1 dataset-fashion-mnist chromium; do
   if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
     say "$pkg: installed"
   else

@@ -252,6 +252,11 @@ impl BackendTask for Eval {
         let plain = !self.request.quiet && !std::io::stderr().is_terminal();
         let mut last: Option<(String, Instant)> = None;
         let mut log = |message: String| {
+            // Warnings are shown even when quiet: they are not progress.
+            if message.starts_with("warning:") {
+                spinner.suspend(|| eprintln!("{message}"));
+                return;
+            }
             if plain {
                 let phase = message.split(':').next().unwrap_or("").to_string();
                 let due = last.as_ref().is_none_or(|(p, at)| {

@@ -45,6 +45,9 @@ enum Command {
     Interpolate(InterpolateArgs),
     /// Evaluate a trained run: print a table of metrics and write eval.json into the run.
     Eval(EvalArgs),
+    /// Write a run's report: one self-contained HTML page with what ran, the training chart,
+    /// the sample grids over training, the evaluation (eval.json) and the config.
+    Report(ReportArgs),
     /// Print a shell completion script: `gan completions bash > ~/.local/share/bash-completion/completions/gan`.
     Completions {
         /// The shell.
@@ -369,6 +372,16 @@ enum WeightsArg {
 }
 
 #[derive(Args, Debug)]
+struct ReportArgs {
+    /// The run directory (`gan train` prints it last).
+    #[arg(long, value_name = "DIR")]
+    run: PathBuf,
+    /// The HTML file to write (default: RUN/report.html).
+    #[arg(long, value_name = "FILE.html")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
 struct SampleArgs {
     /// The run directory (`gan train` prints it last).
     #[arg(long, value_name = "DIR")]
@@ -428,10 +441,11 @@ struct EvalArgs {
     run: Option<PathBuf>,
     /// Score samples drawn elsewhere instead of a run: a NumPy `.npy` array of float32,
     /// `[N, C, H, W]` in [0, 1] for images (what `gan sample --out FILE.npy` writes) or
-    /// `[N, 2]` for points; needs --dataset. The report goes to FILE.eval.json.
+    /// `[N, 2]` for points, or a folder of PNG/JPEG images (read at the dataset's size, as
+    /// pytorch-fid reads folders); needs --dataset. The report goes to FILE.eval.json.
     #[arg(
         long,
-        value_name = "FILE.npy",
+        value_name = "FILE.npy|DIR",
         conflicts_with = "run",
         requires = "dataset"
     )]
@@ -583,6 +597,10 @@ fn main() -> ExitCode {
         Some(Command::Sample(args)) => sample(args),
         Some(Command::Interpolate(args)) => interpolate(args),
         Some(Command::Eval(args)) => eval(args),
+        Some(Command::Report(args)) => {
+            gan::run::report::write_report(&args.run, args.out.as_deref())
+                .map(|path| println!("{}", path.display()))
+        }
         Some(Command::Completions { shell }) => {
             clap_complete::generate(shell, &mut Cli::command(), "gan", &mut std::io::stdout());
             Ok(())

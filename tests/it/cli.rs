@@ -760,17 +760,20 @@ fn sample_and_interpolate_from_trained_runs() {
     assert!(w > h && w >= 10 * 56, "{w}x{h}");
 
     let npy = dir.path().join("s.npy");
-    ok(&gan(&[
-        "sample",
-        "--run",
-        run_s,
-        "--n",
-        "30",
-        "--seed",
-        "4",
-        "--out",
-        npy.to_str().unwrap(),
-    ]));
+    let sample = |n: &str, seed: &str, out: &Path| {
+        ok(&gan(&[
+            "sample",
+            "--run",
+            run_s,
+            "--n",
+            n,
+            "--seed",
+            seed,
+            "--out",
+            out.to_str().unwrap(),
+        ]))
+    };
+    sample("30", "4", &npy);
     let (shape, values) = read_npy(&npy);
     assert_eq!(shape, [30, 1, 28, 28]);
     assert!(values.iter().all(|v| (0.0..=1.0).contains(v)));
@@ -790,17 +793,7 @@ fn sample_and_interpolate_from_trained_runs() {
     assert_eq!(classes, (0..30).map(|i| i % 10).collect::<Vec<i64>>());
     // One PNG per sample: the same images (8 bits each) and a labels.csv.
     let pngs = dir.path().join("pngs/");
-    let stdout = ok(&gan(&[
-        "sample",
-        "--run",
-        run_s,
-        "--n",
-        "30",
-        "--seed",
-        "4",
-        "--out",
-        pngs.to_str().unwrap(),
-    ]));
+    let stdout = sample("30", "4", &pngs);
     assert!(
         stdout.contains("one PNG each") && stdout.contains("labels.csv"),
         "{stdout}"
@@ -826,6 +819,27 @@ fn sample_and_interpolate_from_trained_runs() {
             p.0[0]
         );
     }
+    // The folder scores as the array does, as pytorch-fid reads folders (8-bit pixels).
+    let score = |samples: &Path| {
+        ok(&gan(&[
+            "eval",
+            "--samples",
+            samples.to_str().unwrap(),
+            "--dataset",
+            "mnist-embedded",
+            "--metric",
+            "parzen",
+            "--quiet",
+        ]));
+        let report = read_json(&samples.with_extension("eval.json"));
+        assert_eq!(report["samples"], 30, "{report}");
+        report["parzen"]["mean"].as_f64().unwrap()
+    };
+    let (from_array, from_folder) = (score(&npy), score(&pngs));
+    assert!(
+        (from_array - from_folder).abs() < 1.0,
+        "{from_array} vs {from_folder}"
+    );
     // A directory with files in it is refused before anything is drawn.
     fails_with(
         &gan(&[
@@ -841,29 +855,9 @@ fn sample_and_interpolate_from_trained_runs() {
     );
     // The same seed draws the same samples; another seed others.
     let again = dir.path().join("again.npy");
-    ok(&gan(&[
-        "sample",
-        "--run",
-        run_s,
-        "--n",
-        "30",
-        "--seed",
-        "4",
-        "--out",
-        again.to_str().unwrap(),
-    ]));
+    sample("30", "4", &again);
     assert_eq!(read_npy(&again).1, values);
-    ok(&gan(&[
-        "sample",
-        "--run",
-        run_s,
-        "--n",
-        "30",
-        "--seed",
-        "5",
-        "--out",
-        again.to_str().unwrap(),
-    ]));
+    sample("30", "5", &again);
     assert_ne!(read_npy(&again).1, values);
 
     let sevens = dir.path().join("sevens.npy");
@@ -1665,4 +1659,63 @@ fn missing_datasets_name_download_and_data_dir() {
         );
         assert!(!out.exists(), "{dataset}");
     }
+}
+
+/// `gan report`: one self-contained HTML page (every picture inline, nothing fetched) with the
+/// chart, the grids over training, the evaluation and the config; headless Chromium (Debian's,
+/// installed by scripts/setup.sh) renders it, and its screenshot shows the chart's and the
+/// samples' colours.
+#[test]
+fn report_is_one_self_contained_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("ring");
+    let run_s = run.to_str().unwrap();
+    ok(&gan(&[
+        "train",
+        "--dataset",
+        "ring8",
+        "--steps",
+        "120",
+        "--log-every",
+        "10",
+        "--sample-every",
+        "40",
+        "--quiet",
+        "--out",
+        run_s,
+    ]));
+    ok(&gan(&["eval", "--run", run_s, "--n", "500", "--quiet"]));
+    let stdout = ok(&gan(&["report", "--run", run_s]));
+    let page = run.join("report.html");
+    assert_eq!(stdout.trim(), page.to_str().unwrap());
+    let html = std::fs::read_to_string(&page).unwrap();
+    // The chart, three grids (iterations 40, 80, 120) and the final samples.
+    assert_eq!(
+        html.matches("src=\"data:image/png;base64,").count(),
+        5,
+        "{html}"
+    );
+    assert_eq!(html.matches("src=\"").count(), 5, "only inline pictures");
+    assert!(!html.contains("http://") && !html.contains("https://"));
+    assert!(html.contains("modes / modes captured") && html.contains("&quot;Ring&quot;"));
+
+    let shot = dir.path().join("shot.png");
+    let chromium = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1280,2200",
+        ])
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs (scripts/setup.sh installs Debian's chromium)");
+    assert!(shot.is_file(), "{}", text(&chromium.stderr));
+    let image = image::open(&shot).unwrap().to_rgb8();
+    let count = |c: [u8; 3]| image.pixels().filter(|p| p.0 == c).count();
+    // The D loss line and the generated points, as the page shows them.
+    let (blue, red) = (count([31, 119, 180]), count([214, 39, 40]));
+    assert!(blue > 200 && red > 200, "blue {blue}, red {red} pixels");
 }

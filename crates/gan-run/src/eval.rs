@@ -601,12 +601,16 @@ fn domain_classifier<B: AutodiffBackend>(
     Ok((model, card))
 }
 
-/// Inception features of `images` (`[n, c, h, w]` in `[0, 1]`), 25 at a time.
+/// Inception features of `images` (`[n, c, h, w]` in `[0, 1]`), 25 at a time. `after` more
+/// images wait for the same network in this evaluation: when the speed of the first 50 says
+/// that all of them will take more than 10 minutes (a CPU, usually), a warning says how long
+/// and what a smaller `--n` costs.
 fn inception_features<B: Backend>(
     model: &FidInception<B>,
     images: &[f32],
     shape: [usize; 3],
     what: &str,
+    after: usize,
     device: &B::Device,
     log: &mut dyn FnMut(String),
 ) -> Result<Features> {
@@ -625,12 +629,33 @@ fn inception_features<B: Backend>(
         );
         out.push(model.features(x))?;
         let rate = to as f64 / start.elapsed().as_secs_f64().max(1e-9);
+        if from < 50
+            && to >= 50
+            && let Some(warning) = slow_inception_warning(n - to + after, rate)
+        {
+            log(warning);
+        }
         log(format!(
             "Inception features of {what}: {to}/{n} ({rate:.1} images/s, ETA {:.0} s)",
             (n - to) as f64 / rate
         ));
     }
     Ok(out)
+}
+
+/// The warning for `images` more Inception images at `rate` images/s, when they take more
+/// than 10 minutes.
+fn slow_inception_warning(images: usize, rate: f64) -> Option<String> {
+    let seconds = images as f64 / rate.max(1e-9);
+    (seconds > 600.0).then(|| {
+        format!(
+            "warning: the Inception network will take about {:.0} minutes more for {images} \
+             images at {rate:.1} images/s on this device; --n 1000 takes a tenth of the \
+             samples' part (its FID is biased upwards), a GPU (--backend tch --device cuda:0) \
+             a few minutes",
+            seconds / 60.0
+        )
+    })
 }
 
 /// FID and KID of Inception features; the real images' features are cached beside the
@@ -654,22 +679,85 @@ fn inception_metrics<B: Backend>(
         .clone()
         .unwrap_or_else(|| gan_data::cache_dir().join("classifiers"))
         .join(format!("inception-{label}-{}.f32", real.reference.len()));
+    let samples = values.len() / shape.iter().product::<usize>().max(1);
     let real_features = match Features::load(&cache)? {
-        Some(f) => f,
+        Some(f) => {
+            log(format!(
+                "real images: Inception features of {} images read from the cache {}",
+                f.len(),
+                cache.display()
+            ));
+            f
+        }
         None => {
             let pixels = unit_pixels(&real.held_out, &real.reference);
-            let f = inception_features(&model, &pixels, shape, "real images", device, log)?;
+            let f =
+                inception_features(&model, &pixels, shape, "real images", samples, device, log)?;
             f.save(&cache)?;
+            log(format!(
+                "real images: Inception features of {} images cached in {} for the next runs",
+                f.len(),
+                cache.display()
+            ));
             f
         }
     };
-    let fake = inception_features(&model, values, shape, "samples", device, log)?;
+    let fake = inception_features(&model, values, shape, "samples", 0, device, log)?;
     Ok(InceptionMetrics {
         fid: gan_eval::frechet_distance(&real_features.stats(), &fake.stats())?,
         kid: gan_eval::kid::<B>(&real_features, &fake, &KidConfig::default(), device)?,
         real_images: real_features.len(),
         weights,
     })
+}
+
+/// The PNG and JPEG images under `dir` (searched recursively, as pytorch-fid reads a
+/// folder), center-cropped and resized to the size and channels of `data`'s images, as
+/// `[N, C, H, W]` values in `[0, 1]`. Files that do not decode are skipped with a log line.
+fn read_image_dir(
+    dir: &Path,
+    data: &EvalData,
+    log: &mut dyn FnMut(String),
+) -> Result<(Vec<f32>, Vec<usize>)> {
+    let [channels, size] = match data {
+        EvalData::Points(_) => {
+            return Err(GanError::Invalid {
+                field: "--samples",
+                value: dir.display().to_string(),
+                expected: format!(
+                    "a .npy file of [N, 2] points for {} (a folder of images is for image \
+                     datasets)",
+                    data.label()
+                ),
+            });
+        }
+        EvalData::Images { dataset, .. } => match dataset {
+            ImageDataset::EmbeddedMnist
+            | ImageDataset::Mnist(_)
+            | ImageDataset::FashionMnist(_) => [1, 28],
+            ImageDataset::Cifar10(_) => [3, 32],
+            ImageDataset::Folder(folder) => [folder.channels, folder.size],
+        },
+    };
+    let load = gan_data::ImageFolderConfig::new(dir.to_path_buf())
+        .with_size(size)
+        .with_channels(channels)
+        .load()?;
+    for skipped in &load.skipped {
+        log(format!("skipped: {skipped}"));
+    }
+    let n = load.images.len();
+    log(format!(
+        "read {n} images from {} as {channels}x{size}x{size}",
+        dir.display()
+    ));
+    let values = load
+        .images
+        .pixels()
+        .iter()
+        .map(|&p| f32::from(p) / 255.0)
+        .collect();
+    Ok((values, vec![n, channels, size, size]))
 }
 
 /// The requested metrics (or the defaults), each checked to apply to `data`.
@@ -770,7 +858,11 @@ pub fn evaluate_samples<B: AutodiffBackend>(
 ) -> Result<EvalReport> {
     let start = Instant::now();
     let metrics = chosen_metrics(data, request)?;
-    let (mut values, shape) = crate::sample::read_npy(file)?;
+    let (mut values, shape) = if file.is_dir() {
+        read_image_dir(file, data, log)?
+    } else {
+        crate::sample::read_npy(file)?
+    };
     let bad = |reason: String| GanError::Npy {
         path: file.to_path_buf(),
         reason,
@@ -966,4 +1058,26 @@ fn score<B: AutodiffBackend>(
     }
     report.seconds = start.elapsed().as_secs_f64();
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slow_inception_warning;
+
+    #[test]
+    fn slow_inception_runs_are_announced_with_their_time() {
+        // 20,000 images at 16 images/s: 1,250 s, about 21 minutes.
+        let warning = slow_inception_warning(20_000, 16.0).unwrap();
+        assert!(
+            warning.contains("about 21 minutes") && warning.contains("--n 1000"),
+            "{warning}"
+        );
+        assert!(
+            warning.contains("20000 images at 16.0 images/s"),
+            "{warning}"
+        );
+        // Under 10 minutes (a GPU, or a small --n): nothing.
+        assert_eq!(slow_inception_warning(20_000, 500.0), None);
+        assert_eq!(slow_inception_warning(5_000, 10.0), None);
+    }
 }

@@ -8,6 +8,7 @@
 //!   it into a run directory (`config.json` written once, atomically, by this crate);
 //! - [`sample`]: a trained run's generator (or discriminator) on any backend, samples as PNG or
 //!   `.npy`;
+//! - [`report`]: a run as one self-contained HTML page (`gan report`);
 //! - [`eval`]: the evaluation protocol (held-out splits, the domain classifier and its cache,
 //!   the metrics table and `eval.json`);
 //! - [`SampleView`] and [`PreviewWriter`]: an observer that draws the algorithm's previews as
@@ -23,6 +24,7 @@ pub mod image;
 pub mod logs;
 mod options;
 mod preview;
+pub mod report;
 mod rundir;
 pub mod sample;
 pub mod toy;

@@ -132,6 +132,11 @@ impl Observer for PreviewWriter {
 /// classic algorithm `d_loss`, `g_loss`, and `penalty` and `aux` where present), `D(x)` and
 /// `D(G(z))` (`d_real`, `d_fake`) in the lower one. With fewer than 2 lines the chart says so.
 pub fn draw_loss_curve(metrics: &[Metrics], path: &Path) -> Result<(), VizError> {
+    loss_chart(metrics).save_png(path)
+}
+
+/// The training chart of [`draw_loss_curve`].
+pub fn loss_chart(metrics: &[Metrics]) -> TrainingChart {
     let series = |key: &str, name: &str| NamedSeries {
         name: name.to_string(),
         points: metrics
@@ -166,7 +171,7 @@ pub fn draw_loss_curve(metrics: &[Metrics], path: &Path) -> Result<(), VizError>
             chart.losses.push(s);
         }
     }
-    chart.save_png(path)
+    chart
 }
 
 /// [`fit`], drawing previews as `view` says (see [`PreviewWriter`]), keeping `metrics.csv` and

@@ -43,6 +43,29 @@ fn loss_preset(name: &str) -> Option<gan_train::LossPreset> {
     })
 }
 
+/// Whether the config `json` (of the file `path`) is a 2-D run: its `kind` field (`"toy"` or
+/// `"image"`) says so, or without one (a file of an earlier version, or written by hand), its
+/// `dataset` is a 2-D distribution.
+fn is_toy(path: &Path, json: &serde_json::Value) -> Result<bool> {
+    match json.get(KIND) {
+        Some(kind) if kind == "toy" => Ok(true),
+        Some(kind) if kind == "image" => Ok(false),
+        Some(other) => Err(GanError::Invalid {
+            field: "kind",
+            value: other.to_string(),
+            expected: format!("\"toy\" or \"image\" in {}", path.display()),
+        }),
+        None => Ok(json.get("dataset").is_some_and(|d| {
+            let variant = match d {
+                serde_json::Value::Object(o) if o.len() == 1 => o.keys().next().cloned(),
+                serde_json::Value::String(s) => Some(s.clone()),
+                _ => None,
+            };
+            variant.is_some_and(|v| ["Ring", "Grid", "Moons", "Spiral"].contains(&v.as_str()))
+        })),
+    }
+}
+
 /// A config file read by [`RunSpec::load_overlay`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigFile {
@@ -71,22 +94,7 @@ impl RunSpec {
     /// is a 2-D distribution and an image run otherwise.
     pub fn load(path: &Path) -> Result<Self> {
         let text = crate::rundir::read_text(path)?;
-        let json = Some(crate::rundir::json_of(path, &text)?);
-        let toy = match json.as_ref().and_then(|v| v.get(KIND)) {
-            Some(kind) if kind == "toy" => true,
-            Some(kind) if kind == "image" => false,
-            Some(other) => {
-                return Err(GanError::Invalid {
-                    field: "kind",
-                    value: other.to_string(),
-                    expected: format!("\"toy\" or \"image\" in {}", path.display()),
-                });
-            }
-            None => json
-                .as_ref()
-                .and_then(|v| v.get("dataset").cloned())
-                .is_some_and(|d| serde_json::from_value::<Toy2d>(d).is_ok()),
-        };
+        let toy = is_toy(path, &crate::rundir::json_of(path, &text)?)?;
         Ok(if toy {
             RunSpec::Toy(crate::rundir::parse_config(path, &text)?)
         } else {
@@ -127,25 +135,7 @@ impl RunSpec {
         };
         let backend = text_field("backend")?;
         let device = text_field("device")?;
-        let toy = match fields.get(KIND) {
-            Some(kind) if kind == "toy" => true,
-            Some(kind) if kind == "image" => false,
-            Some(other) => {
-                return Err(GanError::Invalid {
-                    field: "kind",
-                    value: other.to_string(),
-                    expected: format!("\"toy\" or \"image\" in {}", path.display()),
-                });
-            }
-            None => fields.get("dataset").is_some_and(|d| {
-                let variant = match d {
-                    serde_json::Value::Object(o) if o.len() == 1 => o.keys().next().cloned(),
-                    serde_json::Value::String(s) => Some(s.clone()),
-                    _ => None,
-                };
-                variant.is_some_and(|v| ["Ring", "Grid", "Moons", "Spiral"].contains(&v.as_str()))
-            }),
-        };
+        let toy = is_toy(path, &serde_json::Value::Object(fields.clone()))?;
         fields.remove(KIND);
         // The presets, taken out of the overlay: they apply to the base before the overlay.
         let algorithm = match fields.get("algorithm") {

@@ -110,6 +110,22 @@ impl Canvas {
         }
     }
 
+    /// The canvas encoded as an 8-bit RGB PNG.
+    pub fn png_bytes(&self) -> Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        let encode = |source| VizError::Encode {
+            path: "(in memory)".into(),
+            source,
+        };
+        let mut encoder = png::Encoder::new(&mut bytes, self.width as u32, self.height as u32);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().map_err(encode)?;
+        writer.write_image_data(&self.pixels).map_err(encode)?;
+        writer.finish().map_err(encode)?;
+        Ok(bytes)
+    }
+
     /// Writes the canvas as an 8-bit RGB PNG file.
     pub fn save_png(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
