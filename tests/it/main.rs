@@ -22,6 +22,7 @@ mod backends;
 mod cli;
 mod data;
 mod determinism;
+mod docs;
 mod equivalence;
 mod eval_inception;
 mod eval_metrics;
