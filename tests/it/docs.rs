@@ -2,7 +2,7 @@
 //! still works, so the docs cannot drift from the command line:
 //! - training commands (`gan`, `gan train ...`) resolve their config (`--print-config`, which
 //!   checks every flag, the config file and the resume without training);
-//! - `gan sample`, `gan interpolate` and `gan report` run on a small trained run (`--n` capped
+//! - `gan sample`, `gan interpolate`, `gan report` and `gan export` run on a small trained run (`--n` capped
 //!   at 100);
 //! - `gan eval` commands are parsed with every flag and value (`--help` after them), since the
 //!   metrics they name take minutes, or a GPU; the metrics are tested in `cli` and the eval
@@ -138,7 +138,7 @@ fn every_documented_command_works() {
             match sub.as_str() {
                 "train" => args.push("--print-config".into()),
                 "eval" => args.push("--help".into()),
-                "sample" | "interpolate" | "report" | "completions" => {}
+                "sample" | "interpolate" | "report" | "export" | "completions" => {}
                 other => panic!("{file}: unknown command `gan {other}`"),
             }
             let o = gan(&args);

@@ -26,6 +26,7 @@ mod docs;
 mod equivalence;
 mod eval_inception;
 mod eval_metrics;
+mod export;
 #[cfg(all(unix, feature = "flex"))]
 mod faults;
 mod logs;

@@ -20,6 +20,7 @@
 pub mod algorithm;
 mod error;
 pub mod eval;
+pub mod export;
 pub mod image;
 pub mod logs;
 mod options;

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use burn::tensor::backend::Backend;
-use burn::tensor::{Int, Tensor};
+use burn::tensor::{Int, Tensor, TensorData};
 use gan_data::Toy2d;
 use gan_models::{Generator, Prior, lerp, rng_from_seed, slerp};
 use gan_train::{GeneratorWeights, InfoGanConfig, RunDir, load_generator};
@@ -738,11 +738,12 @@ pub fn run_checkpoint(dir: &Path) -> Result<PathBuf> {
         })
 }
 
-/// The latent codes of a batch: `n` rows drawn `chunk` at a time, or walks between pairs of
-/// codes.
+/// The latent codes of a batch: `n` rows drawn `chunk` at a time, walks between pairs of
+/// codes, or the caller's inputs (whole latent vectors, InfoGAN's codes included).
 enum Codes {
     Draw { n: usize, chunk: usize },
     Walk { rows: usize, steps: usize },
+    Given(Vec<f32>),
 }
 
 /// What to generate from a run's generator.
@@ -768,6 +769,18 @@ impl Draw<'_> {
         device: &B::Device,
     ) -> Result<Tensor<B, 2>> {
         let (g, _) = load_generator(g, &self.checkpoint, self.weights)?;
+        if let Codes::Given(z) = &self.codes {
+            let dim = g.latent_dim();
+            let n = z.len() / dim;
+            let y = g.num_classes().map(|_| {
+                let ids: Vec<i64> = (0..n)
+                    .map(|i| (self.labels)(i).unwrap_or(0) as i64)
+                    .collect();
+                Tensor::<B, 1, Int>::from_ints(ids.as_slice(), device)
+            });
+            let z = Tensor::from_data(TensorData::new(z.clone(), [n, dim]), device);
+            return Ok(g.generate(z, y));
+        }
         let code_dim = self.info.as_ref().map_or(0, InfoGanConfig::code_dim);
         let dim = g.latent_dim() - code_dim;
         let generate = |z: Tensor<B, 2>| {
@@ -805,6 +818,7 @@ impl Draw<'_> {
                     .collect();
                 return Ok(Tensor::cat(parts, 0));
             }
+            Codes::Given(_) => unreachable!("given codes are generated above"),
             Codes::Walk { rows, steps } => {
                 let ends = prior.fixed::<B>(2 * rows, dim, self.seed, device);
                 let ends: Vec<f32> = ends.into_data().iter::<f32>().collect();
@@ -978,6 +992,74 @@ pub fn sample_run<B: Backend>(
                 .collect()
         }),
     })
+}
+
+/// The generator of the run in `dir` (its newest checkpoint, the `weights` asked for) applied
+/// to the caller's latent vectors `z` (row-major, `latent_dim` values each, InfoGAN's codes
+/// included after the noise) and, for a conditional generator, one class per row. Returns the
+/// outputs, row-major, `sample_features` values each, in the generator's own range (no
+/// rescaling): what an exported generator ([`crate::export::export_run`]) computes.
+pub fn generate_from_codes<B: Backend>(
+    dir: &Path,
+    weights: GeneratorWeights,
+    z: &[f32],
+    labels: Option<&[usize]>,
+    device: &B::Device,
+) -> Result<Vec<f32>> {
+    let spec = RunSpec::load_run(dir)?;
+    let dim = match &spec {
+        RunSpec::Toy(c) => c.generator.latent_dim,
+        RunSpec::Images(c) => c.networks.latent_dim(),
+    };
+    let n = z.len() / dim;
+    if z.is_empty() || n * dim != z.len() {
+        return Err(GanError::Invalid {
+            field: "z",
+            value: format!("{} values", z.len()),
+            expected: format!("a positive multiple of the latent dimension {dim}"),
+        });
+    }
+    let classes = match &spec {
+        RunSpec::Toy(_) => None,
+        RunSpec::Images(c) => c.networks.num_classes(),
+    };
+    match (labels, classes) {
+        (Some(l), Some(_)) if l.len() != n => {
+            return Err(GanError::Invalid {
+                field: "labels",
+                value: format!("{} labels", l.len()),
+                expected: format!("one class per latent vector ({n})"),
+            });
+        }
+        (Some(l), Some(k)) if l.iter().any(|&c| c >= k) => {
+            let bad = l.iter().find(|&&c| c >= k).copied().unwrap_or(k);
+            return Err(GanError::Invalid {
+                field: "labels",
+                value: bad.to_string(),
+                expected: format!("a class from 0 to {}", k - 1),
+            });
+        }
+        (None, Some(_)) => {
+            return Err(GanError::Invalid {
+                field: "labels",
+                value: "none".into(),
+                expected: "one class per latent vector: the generator is class-conditional".into(),
+            });
+        }
+        _ => {}
+    }
+    let label_of = |i: usize| labels.map(|l| l[i]);
+    let out = Draw {
+        checkpoint: run_checkpoint(dir)?,
+        weights,
+        codes: Codes::Given(z.to_vec()),
+        seed: 0,
+        labels: &label_of,
+        info: None,
+        sweep: None,
+    }
+    .run::<B>(&spec, device)?;
+    Ok(out.into_data().iter::<f32>().collect())
 }
 
 /// Latent walks of the image run in `dir` (DCGAN paper, Figure 4): `rows` pairs of codes, each
