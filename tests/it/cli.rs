@@ -1163,6 +1163,32 @@ fn eval_prints_a_table_and_writes_eval_json() {
     assert!(line("modes captured").ends_with("higher"), "{stdout}");
     assert!(line("reverse KL").ends_with("lower"), "{stdout}");
     assert!(stdout.contains("docs/results.md"), "{stdout}");
+    // Beside each figure, the same metric of 500 points of the mixture itself: all 8 modes,
+    // 99.7% of the points within 3 sigma (at least 98.5% of 500), reverse KL near 0.
+    assert!(line("metric").contains("real data"), "{stdout}");
+    let cells = |name: &str| -> Vec<String> {
+        let l = line(name);
+        let rest = l[name.len()..].trim().to_string();
+        rest.split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(String::from)
+            .collect()
+    };
+    assert!(cells("modes captured")[1].ends_with("8 / 8"), "{stdout}");
+    let quality: f64 = cells("high-quality samples (3 sigma)")[1]
+        .trim_end_matches('%')
+        .parse()
+        .unwrap();
+    assert!(quality >= 98.5, "{stdout}");
+    let kl: f64 = cells("reverse KL to uniform")[1].parse().unwrap();
+    assert!(kl < 0.03, "{stdout}");
+    assert!(
+        stdout.contains("real data: 500 points drawn from the mixture"),
+        "{stdout}"
+    );
+    let real = &eval_json(&ring)["real"]["modes"];
+    assert_eq!(real["modes_captured"], 8, "{real}");
     // Without a terminal, each phase is a plain line on stderr.
     let o = gan(&["eval", "--run", ring_s, "--n", "500"]);
     ok(&o);
@@ -1234,6 +1260,17 @@ fn eval_prints_a_table_and_writes_eval_json() {
     assert!((0.1..=1.0).contains(&sigma), "{sigma}");
     assert!(parzen["mean"].as_f64().unwrap().is_finite());
     assert!(eval_json(&digits)["notes"].as_array().unwrap().is_empty());
+    // Beside it, real digits 0-299 as the kernels: far likelier than 2 iterations' samples.
+    let real = &eval_json(&digits)["real"]["parzen"];
+    assert_eq!(real["kernels"], 300, "{real}");
+    assert!(
+        real["mean"].as_f64().unwrap() > parzen["mean"].as_f64().unwrap() + 50.0,
+        "real {real} against samples {parzen}"
+    );
+    assert!(
+        stdout.contains("real data: images 0-299 as the samples"),
+        "{stdout}"
+    );
     let missing_weights = dir.path().join("no-inception.safetensors");
 
     fails_with(

@@ -68,6 +68,22 @@ fn default_job_draws_recognisable_digits_of_every_class() {
     let fid = d.fid.unwrap();
     assert!(fid.is_finite() && fid > 0.0, "{fid}");
     assert!(d.kid.unwrap().mean > 0.0);
+    // Beside them, real digits 0-1,999 against 5,000-9,999: what a perfect generator would
+    // score at 2,000 samples, and better than this one on FID.
+    let real = report.real.as_ref().unwrap().domain.as_ref().unwrap();
+    assert_eq!(real.real_images, 5000);
+    let real_fid = real.fid.unwrap();
+    assert!(
+        real_fid < fid,
+        "real digits' FID {real_fid} against the samples' {fid}"
+    );
+    assert!(real.classifier_score.unwrap().mean > 8.5, "{real:?}");
+    assert!(real.confident >= 0.9, "{real:?}");
+    let real_prdc = real.prdc.unwrap();
+    assert!(
+        real_prdc.precision > 0.5 && real_prdc.recall > 0.5,
+        "{real_prdc:?}"
+    );
 
     // Cached: the second evaluation loads the same classifier and gets the same figures.
     let again = evaluate_run::<FlexAutodiff>(&run, &request, "flex", &device, &mut |_| {}).unwrap();

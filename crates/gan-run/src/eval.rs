@@ -210,6 +210,20 @@ pub struct DomainMetrics {
     pub class_shares: Vec<f64>,
 }
 
+/// The metrics of real data scored in place of the samples: what a generator that reproduced
+/// the data would get, at the same sample count.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RealFigures {
+    /// Which real data, against which.
+    pub what: String,
+    /// Mode coverage of points drawn from the mixture (2-D runs).
+    pub modes: Option<ModeCoverage>,
+    /// Parzen-window log-likelihood with real images as the kernels.
+    pub parzen: Option<ParzenEstimate>,
+    /// Domain-feature metrics of real images.
+    pub domain: Option<DomainMetrics>,
+}
+
 /// FID and KID on Inception-v3 pool3 features.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InceptionMetrics {
@@ -255,6 +269,9 @@ pub struct EvalReport {
     pub domain: Option<DomainMetrics>,
     /// Inception-feature metrics (image runs).
     pub inception: Option<InceptionMetrics>,
+    /// The same metrics of real data in place of the samples (Inception's excepted, which
+    /// would double the evaluation's longest part): for scale.
+    pub real: Option<RealFigures>,
     /// Caveats: held-out images the run trained on, and the like.
     pub notes: Vec<String>,
 }
@@ -284,6 +301,7 @@ impl EvalReport {
             parzen: None,
             domain: None,
             inception: None,
+            real: None,
             notes: Vec::new(),
         }
     }
@@ -302,113 +320,127 @@ impl EvalReport {
             self.seed,
             self.backend
         );
-        let _ = writeln!(t, "{:<34} {:>18}  better", "metric", "value");
-        let mut row = |name: &str, value: String, better: &str| {
-            let _ = writeln!(t, "{name:<34} {value:>18}  {better}");
+        let _ = writeln!(
+            t,
+            "{:<30} {:>19} {:>19}  better",
+            "metric", "value", "real data"
+        );
+        let mut row = |name: &str, value: String, real: Option<String>, better: &str| {
+            let real = real.unwrap_or_else(|| "-".into());
+            let _ = writeln!(t, "{name:<30} {value:>19} {real:>19}  {better}");
         };
+        let real = self.real.as_ref();
         if let Some(m) = &self.modes {
-            row(
-                "modes captured",
-                format!("{} / {}", m.modes_captured, m.modes),
-                "higher",
-            );
+            let r = real.and_then(|r| r.modes.as_ref());
+            let captured = |m: &ModeCoverage| format!("{} / {}", m.modes_captured, m.modes);
+            let quality = |m: &ModeCoverage| format!("{:.1}%", 100.0 * m.high_quality);
+            let kl = |m: &ModeCoverage| format!("{:.4}", m.reverse_kl);
+            row("modes captured", captured(m), r.map(captured), "higher");
             row(
                 "high-quality samples (3 sigma)",
-                format!("{:.1}%", 100.0 * m.high_quality),
+                quality(m),
+                r.map(quality),
                 "higher",
             );
+            row("reverse KL to uniform", kl(m), r.map(kl), "lower");
+        }
+        if let Some(p) = &self.parzen {
+            let r = real.and_then(|r| r.parzen.as_ref());
+            let ll = |p: &ParzenEstimate| format!("{:.1} ± {:.1}", p.mean, p.std_err);
+            let sigma = |p: &ParzenEstimate| format!("{:.4}", p.sigma);
+            row("Parzen log-likelihood (nats)", ll(p), r.map(ll), "higher");
+            row("Parzen sigma", sigma(p), r.map(sigma), "-");
+        }
+        if let Some(d) = &self.domain {
+            let r = real.and_then(|r| r.domain.as_ref());
+            let fid = |d: &DomainMetrics| d.fid.map(|f| format!("{f:.3}"));
+            let kid = |d: &DomainMetrics| {
+                d.kid
+                    .as_ref()
+                    .map(|k| format!("{:.3} ± {:.3}", k.mean, k.std))
+            };
+            let score = |d: &DomainMetrics| {
+                d.classifier_score
+                    .as_ref()
+                    .map(|s| format!("{:.3} ± {:.3}", s.mean, s.std))
+            };
+            if let Some(f) = fid(d) {
+                row("FID (domain features)", f, r.and_then(fid), "lower");
+            }
+            if let Some(k) = kid(d) {
+                row("KID (domain features)", k, r.and_then(kid), "lower");
+            }
+            if let Some(s) = score(d) {
+                row("classifier score", s, r.and_then(score), "higher");
+            }
+            let confident = |d: &DomainMetrics| format!("{:.1}%", 100.0 * d.confident);
             row(
-                "reverse KL to uniform",
-                format!("{:.4}", m.reverse_kl),
+                "confident (p >= 0.9)",
+                confident(d),
+                r.map(confident),
+                "higher",
+            );
+            let shares = |d: &DomainMetrics| {
+                let (lo, hi) = d
+                    .class_shares
+                    .iter()
+                    .fold((f64::MAX, 0f64), |(lo, hi), &s| (lo.min(s), hi.max(s)));
+                format!("{:.1}% / {:.1}%", 100.0 * lo, 100.0 * hi)
+            };
+            row(
+                "rarest / commonest class",
+                shares(d),
+                r.map(shares),
+                "closer",
+            );
+            let pr = |d: &DomainMetrics| {
+                d.prdc
+                    .as_ref()
+                    .map(|p| format!("{:.3} / {:.3}", p.precision, p.recall))
+            };
+            let dc = |d: &DomainMetrics| {
+                d.prdc
+                    .as_ref()
+                    .map(|p| format!("{:.3} / {:.3}", p.density, p.coverage))
+            };
+            if let Some(v) = pr(d) {
+                row("precision / recall (k = 3)", v, r.and_then(pr), "higher");
+            }
+            if let Some(v) = dc(d) {
+                row("density / coverage (k = 3)", v, r.and_then(dc), "higher");
+            }
+        }
+        if let Some(i) = &self.inception {
+            row("FID (Inception-v3)", format!("{:.3}", i.fid), None, "lower");
+            row(
+                "KID x 1000 (Inception-v3)",
+                format!("{:.3} ± {:.3}", 1000.0 * i.kid.mean, 1000.0 * i.kid.std),
+                None,
                 "lower",
             );
         }
-        if let Some(p) = &self.parzen {
-            row(
-                "Parzen log-likelihood (nats)",
-                format!("{:.1} ± {:.1}", p.mean, p.std_err),
-                "higher",
-            );
-            row("Parzen sigma", format!("{:.4}", p.sigma), "-");
-        }
         if let Some(d) = &self.domain {
-            if let Some(f) = d.fid {
-                row("FID (domain features)", format!("{f:.3}"), "lower");
-            }
-            if let Some(k) = &d.kid {
-                row(
-                    "KID (domain features)",
-                    format!("{:.4} ± {:.4}", k.mean, k.std),
-                    "lower",
-                );
-            }
-            if let Some(s) = &d.classifier_score {
-                row(
-                    "classifier score",
-                    format!("{:.3} ± {:.3}", s.mean, s.std),
-                    "higher",
-                );
-            }
-            if let Some(s) = &d.real_classifier_score {
-                row(
-                    "classifier score of real images",
-                    format!("{:.3}", s.mean),
-                    "-",
-                );
-            }
-            row(
-                "confident (p >= 0.9)",
-                format!("{:.1}%", 100.0 * d.confident),
-                "higher",
-            );
-            let (lo, hi) = d
-                .class_shares
-                .iter()
-                .fold((f64::MAX, 0f64), |(lo, hi), &s| (lo.min(s), hi.max(s)));
-            row(
-                "rarest / commonest class",
-                format!("{:.1}% / {:.1}%", 100.0 * lo, 100.0 * hi),
-                "closer",
-            );
-            if let Some(p) = &d.prdc {
-                row(
-                    "precision / recall (k = 3)",
-                    format!("{:.3} / {:.3}", p.precision, p.recall),
-                    "higher",
-                );
-                row(
-                    "density / coverage (k = 3)",
-                    format!("{:.3} / {:.3}", p.density, p.coverage),
-                    "higher",
-                );
-            }
             let _ = writeln!(
                 t,
-                "domain classifier: {} held-out accuracy {:.2}% ({} images), features compare \
-                 only runs of this project",
+                "domain classifier: {} held-out accuracy {:.2}% ({} images); its features \
+                 compare runs of this project only",
                 d.classifier.dataset,
                 100.0 * d.classifier.held_out_accuracy,
                 d.classifier.held_out_images
             );
         }
-        if let Some(i) = &self.inception {
-            let _ = writeln!(
-                t,
-                "{:<34} {:>18}  lower",
-                "FID (Inception-v3)",
-                format!("{:.3}", i.fid)
-            );
-            let _ = writeln!(
-                t,
-                "{:<34} {:>18}  lower",
-                "KID x 1000 (Inception-v3)",
-                format!("{:.3} ± {:.3}", 1000.0 * i.kid.mean, 1000.0 * i.kid.std)
-            );
+        if let Some(r) = real {
+            let _ = writeln!(t, "real data: {}", r.what);
         }
         let _ = writeln!(
             t,
-            "better: the direction that is better (closer: both shares near 1 / classes); figures \
-             to compare with (real data against itself, the papers): docs/results.md"
+            "better: which way is better (closer: both shares near 1 / classes). The papers' \
+             figures{}: docs/results.md",
+            if self.inception.is_some() {
+                ", and real against real on Inception features"
+            } else {
+                ""
+            }
         );
         for note in &self.notes {
             let _ = writeln!(t, "note: {note}");
@@ -932,6 +964,140 @@ pub fn evaluate_samples<B: AutodiffBackend>(
     )
 }
 
+/// Mixed into the seed of the real points a 2-D evaluation scores for scale.
+const REAL_SEED: u64 = 0x005e_ed0f_da7a;
+
+/// Real images scored in place of the samples, for scale.
+struct RealSide {
+    /// Parzen's kernels: training images that the validation and test images are not among.
+    parzen: Vec<f32>,
+    /// The images the domain metrics compare with `domain_reference`.
+    domain: Vec<f32>,
+    /// Rows of the reference set they are compared with.
+    domain_reference: std::ops::Range<usize>,
+    /// Which images, against which.
+    what: String,
+}
+
+/// The real images that stand in for `n` samples, described for the metrics computed (`parzen`,
+/// `domain_metrics`). With a training split apart from the
+/// reference (MNIST, Fashion-MNIST, CIFAR-10): the first `n` training images, against the same
+/// reference as the samples. With one set of images (the embedded digits, a folder), whose
+/// every image is in the reference: the first `n` images of its first half against its second
+/// half for the domain metrics, and the first `n` images before the Parzen validation set as
+/// Parzen's kernels.
+fn real_side(real: &RealData, n: usize, parzen: bool, domain_metrics: bool) -> RealSide {
+    match real.clean_limit {
+        Some(clean) => {
+            let m = n.min(clean);
+            let total = real.reference.len();
+            let half = total / 2;
+            let h = n.min(half);
+            let domain = format!(
+                "images 0-{} against {}-{} (the dataset has no split apart from the reference)",
+                h.saturating_sub(1),
+                half,
+                total.saturating_sub(1)
+            );
+            RealSide {
+                parzen: unit_pixels(&real.held_out, &(0..m).collect::<Vec<_>>()),
+                domain: unit_pixels(&real.held_out, &real.reference[..h]),
+                domain_reference: half..total,
+                what: match (parzen, domain_metrics) {
+                    (true, true) => format!(
+                        "Parzen: images 0-{} as the samples; the other metrics: {domain}",
+                        m.saturating_sub(1)
+                    ),
+                    (true, false) => format!("images 0-{} as the samples", m.saturating_sub(1)),
+                    _ => domain,
+                },
+            }
+        }
+        None => {
+            let m = n.min(real.train_index.len());
+            let pixels = unit_pixels(&real.train, &real.train_index[..m]);
+            RealSide {
+                parzen: pixels.clone(),
+                domain: pixels,
+                domain_reference: 0..real.reference.len(),
+                what: format!(
+                    "the first {m} training images in place of the samples, against the same \
+                     test images"
+                ),
+            }
+        }
+    }
+}
+
+/// What the domain metrics of one set of images are computed from.
+struct DomainInputs<'a> {
+    fake: &'a Features,
+    fake_probs: &'a [f32],
+    real: &'a Features,
+    real_probs: &'a [f32],
+    classes: usize,
+}
+
+/// The domain-feature metrics among `metrics` of `inputs.fake` against `inputs.real`.
+fn domain_metrics<B: Backend>(
+    inputs: DomainInputs<'_>,
+    metrics: &[Metric],
+    card: ClassifierCard,
+    device: &B::Device,
+    log: &mut dyn FnMut(String),
+) -> Result<DomainMetrics> {
+    let DomainInputs {
+        fake,
+        fake_probs,
+        real,
+        real_probs,
+        classes,
+    } = inputs;
+    let mut class_shares = vec![0.0; classes];
+    let mut confident = 0.0;
+    for row in fake_probs.chunks_exact(classes) {
+        let (best, p) = row
+            .iter()
+            .enumerate()
+            .fold((0, f32::MIN), |a, (i, &p)| if p > a.1 { (i, p) } else { a });
+        class_shares[best] += 1.0 / fake.len() as f64;
+        if p >= 0.9 {
+            confident += 1.0 / fake.len() as f64;
+        }
+    }
+    let mut domain = DomainMetrics {
+        confident,
+        class_shares,
+        classifier: card,
+        real_images: real.len(),
+        fid: None,
+        kid: None,
+        classifier_score: None,
+        real_classifier_score: None,
+        prdc: None,
+    };
+    if metrics.contains(&Metric::Fid) {
+        domain.fid = Some(gan_eval::frechet_distance(&real.stats(), &fake.stats())?);
+    }
+    if metrics.contains(&Metric::Kid) {
+        domain.kid = Some(gan_eval::kid::<B>(
+            real,
+            fake,
+            &KidConfig::default(),
+            device,
+        )?);
+    }
+    if metrics.contains(&Metric::Is) {
+        domain.classifier_score = Some(gan_eval::classifier_score(fake_probs, classes, 10)?);
+        domain.real_classifier_score = Some(gan_eval::classifier_score(real_probs, classes, 10)?);
+    }
+    if metrics.contains(&Metric::Prdc) {
+        log("precision and recall".into());
+        domain.prdc = Some(gan_eval::prdc::<B>(real, fake, 3, 500, device)?);
+    }
+    Ok(domain)
+}
+
 /// Computes `report.metrics` of generated `values` (sample shape `shape`) against `data`.
 #[allow(clippy::too_many_arguments)]
 fn score<B: AutodiffBackend>(
@@ -948,6 +1114,15 @@ fn score<B: AutodiffBackend>(
     match data {
         EvalData::Points(toy) => {
             report.modes = toy.coverage(values);
+            let n = values.len() / 2;
+            let points =
+                toy.sample_points(n, &mut gan_models::rng_from_seed(request.seed ^ REAL_SEED));
+            report.real = Some(RealFigures {
+                what: format!("{n} points drawn from the mixture itself"),
+                modes: toy.coverage(&points),
+                parzen: None,
+                domain: None,
+            });
         }
         EvalData::Images { dataset, limit } => {
             let real = real_data(dataset, request.quiet)?;
@@ -968,81 +1143,78 @@ fn score<B: AutodiffBackend>(
                     expected: format!("the dataset's image shape {:?}", real.held_out.shape()),
                 });
             }
+            let side = real_side(
+                &real,
+                values.len() / dim,
+                metrics.contains(&Metric::Parzen),
+                metrics.iter().any(|m| m.needs_classifier()),
+            );
+            let mut figures = RealFigures {
+                what: side.what.clone(),
+                modes: None,
+                parzen: None,
+                domain: None,
+            };
             if metrics.contains(&Metric::Parzen) {
                 log("Parzen window".into());
-                let kernels = Features::new(values.to_vec(), dim)?;
                 let validation = Features::new(unit_pixels(&real.held_out, &real.validation), dim)?;
                 let test = Features::new(unit_pixels(&real.held_out, &real.test), dim)?;
-                report.parzen = Some(gan_eval::parzen_evaluate::<B::InnerBackend>(
-                    &kernels,
-                    &validation,
-                    &test,
-                    &gan_eval::paper_sigmas(),
-                    100,
-                    device,
-                )?);
+                let parzen = |kernels: &[f32]| -> Result<ParzenEstimate> {
+                    Ok(gan_eval::parzen_evaluate::<B::InnerBackend>(
+                        &Features::new(kernels.to_vec(), dim)?,
+                        &validation,
+                        &test,
+                        &gan_eval::paper_sigmas(),
+                        100,
+                        device,
+                    )?)
+                };
+                report.parzen = Some(parzen(values)?);
+                log("Parzen window of real images".into());
+                figures.parzen = Some(parzen(&side.parzen)?);
             }
             if metrics.iter().any(|m| m.needs_classifier()) {
                 let (classifier, card) =
                     domain_classifier::<B>(&dataset.label(), &real, request, device, log)?;
                 log("domain features".into());
                 let img = [shape[0], shape[1], shape[2]];
-                let (fake, fake_probs) = classifier.embed(values, img, 250, device);
-                let (real_f, real_probs) = classifier.embed(
+                let reference = classifier.embed(
                     &unit_pixels(&real.held_out, &real.reference),
                     img,
                     250,
                     device,
                 );
-                let classes = fake_probs.len() / fake.len().max(1);
-                let mut class_shares = vec![0.0; classes];
-                let mut confident = 0.0;
-                for row in fake_probs.chunks_exact(classes) {
-                    let (best, p) = row
-                        .iter()
-                        .enumerate()
-                        .fold((0, f32::MIN), |a, (i, &p)| if p > a.1 { (i, p) } else { a });
-                    class_shares[best] += 1.0 / fake.len() as f64;
-                    if p >= 0.9 {
-                        confident += 1.0 / fake.len() as f64;
-                    }
-                }
-                let mut domain = DomainMetrics {
-                    confident,
-                    class_shares,
-                    classifier: card,
-                    real_images: real_f.len(),
-                    fid: None,
-                    kid: None,
-                    classifier_score: None,
-                    real_classifier_score: None,
-                    prdc: None,
-                };
-                if metrics.contains(&Metric::Fid) {
-                    domain.fid = Some(gan_eval::frechet_distance(&real_f.stats(), &fake.stats())?);
-                }
-                if metrics.contains(&Metric::Kid) {
-                    domain.kid = Some(gan_eval::kid::<B::InnerBackend>(
-                        &real_f,
-                        &fake,
-                        &KidConfig::default(),
+                let domain = |values: &[f32],
+                              rows: std::ops::Range<usize>,
+                              log: &mut dyn FnMut(String)|
+                 -> Result<DomainMetrics> {
+                    let (fake, fake_probs) = classifier.embed(values, img, 250, device);
+                    let d = reference.0.dim();
+                    let classes = reference.1.len() / reference.0.len().max(1);
+                    let real_f = Features::new(
+                        reference.0.values()[rows.start * d..rows.end * d].to_vec(),
+                        d,
+                    )?;
+                    let real_probs = &reference.1[rows.start * classes..rows.end * classes];
+                    domain_metrics::<B::InnerBackend>(
+                        DomainInputs {
+                            fake: &fake,
+                            fake_probs: &fake_probs,
+                            real: &real_f,
+                            real_probs,
+                            classes,
+                        },
+                        &metrics,
+                        card.clone(),
                         device,
-                    )?);
-                }
-                if metrics.contains(&Metric::Is) {
-                    domain.classifier_score =
-                        Some(gan_eval::classifier_score(&fake_probs, classes, 10)?);
-                    domain.real_classifier_score =
-                        Some(gan_eval::classifier_score(&real_probs, classes, 10)?);
-                }
-                if metrics.contains(&Metric::Prdc) {
-                    log("precision and recall".into());
-                    domain.prdc = Some(gan_eval::prdc::<B::InnerBackend>(
-                        &real_f, &fake, 3, 500, device,
-                    )?);
-                }
-                report.domain = Some(domain);
+                        log,
+                    )
+                };
+                report.domain = Some(domain(values, 0..real.reference.len(), log)?);
+                log("domain features of real images".into());
+                figures.domain = Some(domain(&side.domain, side.domain_reference.clone(), log)?);
             }
+            report.real = Some(figures);
             if metrics.contains(&Metric::Inception) {
                 report.inception = Some(inception_metrics::<B::InnerBackend>(
                     &dataset.label(),
