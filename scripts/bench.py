@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Speed against PyTorch, measured in one run on this machine: the bare training step and
+generation of three models on every requested backend next to PyTorch eager with the same
+threads, and `gan train` end to end against the bare step (the trainer's own overhead).
+
+  python3 scripts/bench.py                      # flex and tch, 2 repeats, docs/performance.md
+  python3 scripts/bench.py --threads 1 --models dcgan28 --out -
+
+Each measurement is its own process (`benches/speed.rs`, `bench/pytorch_bench.py`), so that
+its peak memory is its own; the frameworks take turns, model by model, repeat by repeat, so
+that a change in the machine's load hits all of them. Figures are the mean over the repeats,
+with the spread (lowest to highest) beside it. Timings are only comparable on an otherwise
+idle machine: the table records the load average at the start.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/gan-rs/target"))
+VENV = os.environ.get("GAN_TORCH_VENV", os.path.expanduser("~/.cache/gan-rs/torch-venv"))
+# Timed iterations per model (the slowest backend takes minutes on DCGAN-64 on a CPU).
+STEPS = {"mlp": 30, "dcgan28": 20, "dcgan64": 5}
+MODELS = {"mlp": "the 2014 MLP GAN (`--model mlp`)",
+          "dcgan28": "DCGAN-28 (`--model dcgan`)",
+          "dcgan64": "DCGAN-64 (pytorch/examples: nz 100, ngf = ndf = 64, 3x64x64)"}
+
+
+def build(features):
+    """The release speed bench and `gan` binary; returns the bench executable's path."""
+    env = dict(os.environ, CARGO_TARGET_DIR=TARGET)
+    cmd = ("source scripts/env.sh && cargo build --release --quiet --features "
+           f"{features} --bin gan && cargo bench --no-run --bench speed --features {features} "
+           "--message-format=json")
+    out = subprocess.run(["bash", "-c", cmd], check=True, cwd=ROOT, env=env,
+                         capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        msg = json.loads(line)
+        if msg.get("reason") == "compiler-artifact" and msg["target"]["name"] == "speed" \
+                and msg.get("executable"):
+            return msg["executable"]
+    sys.exit("[bench] cargo built no speed bench")
+
+
+def run_json(cmd, threads):
+    env = dict(os.environ, RAYON_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
+               LP_NUM_THREADS=str(threads))
+    env.pop("LD_LIBRARY_PATH", None)
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def trainer_its(backend, steps, threads, device):
+    """`gan train --model dcgan` end to end (data, logging, sample grids, checkpoints): its
+    iterations per second over the whole run, from the last metrics line."""
+    gan = os.path.join(TARGET, "release", "gan")
+    with tempfile.TemporaryDirectory() as tmp:
+        run = os.path.join(tmp, "run")
+        env = dict(os.environ, RAYON_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+        env.pop("LD_LIBRARY_PATH", None)
+        start = time.perf_counter()
+        subprocess.run([gan, "train", "--model", "dcgan", "--steps", str(steps), "--batch", "64",
+                        "--ema", "0", "--backend", backend, "--device", device, "--quiet",
+                        "--out", run], check=True, env=env, cwd=ROOT, capture_output=True)
+        total = time.perf_counter() - start
+        with open(os.path.join(run, "metrics.jsonl")) as f:
+            wall = json.loads(f.read().splitlines()[-1])["wall_seconds"]
+    return steps / wall, steps / total
+
+
+def cell(values, fmt="{:.1f}"):
+    if not values:
+        return "-"
+    mean = statistics.mean(values)
+    if len(values) == 1:
+        return fmt.format(mean)
+    return f"{fmt.format(mean)} ({fmt.format(min(values))}-{fmt.format(max(values))})"
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--backends", default="flex,tch")
+    p.add_argument("--models", default="mlp,dcgan28,dcgan64")
+    p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--steps", type=int, default=0,
+                   help="timed training iterations of every model (default: 30 for mlp, 20 "
+                   "for dcgan28, 5 for dcgan64)")
+    p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--device", default="cpu", help="cpu, or cuda for PyTorch and tch")
+    p.add_argument("--trainer-steps", type=int, default=200,
+                   help="iterations of the end-to-end `gan train` run (0: skip it)")
+    p.add_argument("--no-build", action="store_true")
+    p.add_argument("--out", default=os.path.join(ROOT, "docs", "performance.md"),
+                   help="the markdown file to write, or - for standard output only")
+    a = p.parse_args()
+    backends = a.backends.split(",")
+    models = a.models.split(",")
+    load = os.getloadavg()[0]
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    features = ",".join(sorted(set(backends)))
+    bench = None
+    if not a.no_build:
+        print(f"[bench] building the release bench with --features {features}", flush=True)
+        bench = build(features)
+    else:
+        found = sorted((os.path.join(TARGET, "release", "deps", f) for f in
+                        os.listdir(os.path.join(TARGET, "release", "deps"))
+                        if f.startswith("speed-") and "." not in f), key=os.path.getmtime)
+        if not found:
+            sys.exit("[bench] no release speed bench: run without --no-build")
+        bench = found[-1]
+    rust_device = "default" if a.device == "cpu" else "cuda:0"
+    results = {}  # (model, framework) -> list of dicts
+    for rep in range(a.repeats):
+        for model in models:
+            steps = a.steps or STEPS.get(model, 20)
+            runs = [("pytorch", [os.path.join(VENV, "bin", "python"),
+                                 os.path.join(ROOT, "bench", "pytorch_bench.py"), "--model",
+                                 model, "--steps", str(steps), "--threads", str(a.threads),
+                                 "--device", a.device])]
+            for b in backends:
+                runs.append((b, [bench, "--backend", b, "--device", rust_device, "--model",
+                                 model, "--steps", str(steps)]))
+            for name, cmd in runs:
+                r = run_json(cmd, a.threads)
+                results.setdefault((model, name), []).append(r)
+                print(f"[bench] repeat {rep + 1}/{a.repeats} {model} {name}: "
+                      f"{r['train_its']:.2f} it/s, {r['gen_sps']:.0f} samples/s, "
+                      f"{r['peak_rss_mib']:.0f} MiB", flush=True)
+    trainer = {}
+    if a.trainer_steps:
+        for rep in range(a.repeats):
+            for b in backends:
+                its, whole = trainer_its(b, a.trainer_steps, a.threads, rust_device)
+                trainer.setdefault(b, []).append((its, whole))
+                print(f"[bench] repeat {rep + 1}/{a.repeats} gan train {b}: {its:.2f} it/s "
+                      f"in the loop, {whole:.2f} it/s with start-up", flush=True)
+
+    names = ["pytorch"] + backends
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+                if l.startswith("model name")), platform.processor())
+    lines = ["# Performance", "",
+             f"_Measured by `python3 scripts/bench.py {' '.join(sys.argv[1:])}` on {started}: "
+             f"{cpu}, {os.cpu_count()} cores, {platform.machine()}, {a.threads} thread(s) for "
+             f"every framework, device {a.device}, load average {load:.1f} at the start. "
+             "Minibatches of 64, "
+             + ", ".join(f"{results[(m, 'pytorch')][0]['steps']} timed iterations of {m}"
+                         for m in models)
+             + " after 3 warm-up ones, "
+             f"{a.repeats} repeat(s): mean (lowest-highest)._", "",
+             "Ratios are ours over PyTorch's in the same run; above 1 is faster than PyTorch. "
+             "PyTorch is eager mode, the same networks and step (`bench/pytorch_bench.py`); "
+             "ours is the bare `Trainer::step` (`benches/speed.rs`).", ""]
+
+    def table(title, key, fmt, ratio):
+        out = [f"## {title}", "", "| model | " + " | ".join(names) + " |",
+               "|---|" + "---|" * len(names)]
+        for model in models:
+            base = statistics.mean(r[key] for r in results[(model, "pytorch")])
+            row = [MODELS.get(model, model)]
+            for n in names:
+                vals = [r[key] for r in results[(model, n)]]
+                c = cell(vals, fmt)
+                if ratio and n != "pytorch":
+                    c += f" ({statistics.mean(vals) / base:.2f}x)"
+                row.append(c)
+            out.append("| " + " | ".join(row) + " |")
+        return out + [""]
+
+    lines += table("Training, iterations per second", "train_its", "{:.2f}", True)
+    lines += table("Generation, samples per second", "gen_sps", "{:.0f}", True)
+    lines += table("Peak resident memory, MiB", "peak_rss_mib", "{:.0f}", False)
+    if trainer:
+        lines += ["## The trainer's own overhead", "",
+                  f"`gan train --model dcgan --steps {a.trainer_steps} --batch 64 --ema 0` "
+                  "(embedded digits, metrics every 50 iterations, sample grids, checkpoints) "
+                  "against the bare step of DCGAN-28 above, on the same backend. In the loop: "
+                  "iterations over the loop's wall time (`metrics.jsonl`); with start-up: over "
+                  "the whole process.", "",
+                  "| backend | bare step it/s | gan train it/s in the loop | overhead | "
+                  "with start-up |", "|---|---|---|---|---|"]
+        for b in backends:
+            if ("dcgan28", b) not in results:
+                continue
+            bare = statistics.mean(r["train_its"] for r in results[("dcgan28", b)])
+            loop = [t[0] for t in trainer[b]]
+            whole = [t[1] for t in trainer[b]]
+            lines.append(f"| {b} | {bare:.2f} | {cell(loop, '{:.2f}')} | "
+                         f"{100 * (bare / statistics.mean(loop) - 1):+.1f}% | "
+                         f"{cell(whole, '{:.2f}')} |")
+        lines.append("")
+    text = "\n".join(lines)
+    print(text)
+    if a.out != "-":
+        with open(a.out, "w") as f:
+            f.write(text)
+        print(f"[bench] wrote {a.out}")
+
+
+if __name__ == "__main__":
+    main()
