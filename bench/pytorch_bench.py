@@ -8,7 +8,7 @@ Models (the architectures of crates/gan-models, written as plainly as PyTorch al
 - mlp: the 2014 MLP GAN. G 100 -> 1200 -> 1200 -> 784 (ReLU, sigmoid output), z ~ U[-1, 1];
   D dropout 0.2, maxout 240x5, dropout 0.5, maxout 240x5, dropout 0.5, linear -> 1.
 - dcgan28: bench/pytorch_reference.py's DCGAN-28 (G 100 -> 128x7x7 -> 64x14x14 -> 1x28x28;
-  D 64 -> 128 -> linear), z ~ N(0, 1).
+  D 64 -> 128 -> linear), z ~ N(0, 1), and its training step (`ns_step`).
 - dcgan64: the pytorch/examples DCGAN (nz 100, ngf = ndf = 64, 3 channels, 64x64), z ~ N(0, 1);
   D's last layer is a linear map of the 512x4x4 features, as ours (the same as its 4x4 conv).
 One iteration: Algorithm 1 with k = 1, the non-saturating loss, Adam 2e-4 (0.5, 0.999): real and
@@ -24,7 +24,8 @@ import time
 
 import torch
 from torch import nn
-from torch.nn import functional as F
+
+from pytorch_reference import Discriminator, Generator, ns_step
 
 
 class Maxout(nn.Module):
@@ -51,16 +52,7 @@ class Unflat(nn.Module):
 
 
 def dcgan28(w=64):
-    g = nn.Sequential(
-        Unflat(),
-        nn.ConvTranspose2d(100, 2 * w, 7, bias=False), nn.BatchNorm2d(2 * w), nn.ReLU(),
-        nn.ConvTranspose2d(2 * w, w, 4, 2, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU(),
-        nn.ConvTranspose2d(w, 1, 4, 2, 1, bias=False), nn.Tanh())
-    d = nn.Sequential(
-        nn.Conv2d(1, w, 4, 2, 1), nn.LeakyReLU(0.2),
-        nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * w), nn.LeakyReLU(0.2),
-        nn.Flatten(), nn.Linear(2 * w * 7 * 7, 1))
-    return g, d, (1, 28, 28), "normal", (-1.0, 1.0)
+    return Generator(100, w), Discriminator(w), (1, 28, 28), "normal", (-1.0, 1.0)
 
 
 def dcgan64(w=64):
@@ -107,16 +99,7 @@ def main():
         return torch.randn(a.batch, 100, device=dev)
 
     def step():
-        fake = g(codes())
-        d_loss = F.softplus(-d(real)).mean() + F.softplus(d(fake.detach())).mean()
-        d_opt.zero_grad(set_to_none=True)
-        d_loss.backward()
-        d_opt.step()
-        g_loss = F.softplus(-d(fake)).mean()
-        g_opt.zero_grad(set_to_none=True)
-        g_loss.backward()
-        g_opt.step()
-        return d_loss
+        return ns_step(g, d, g_opt, d_opt, real, codes())[0]
 
     def sync(x):
         return float(x.detach())  # waits for the device

@@ -88,6 +88,22 @@ def dcgan_init(module):
         nn.init.zeros_(module.bias)
 
 
+def ns_step(g, d, g_opt, d_opt, real, z):
+    """One iteration of Algorithm 1 with k = 1 and the non-saturating loss: real and generated
+    minibatches through D separately, one D step, then the same generated minibatch through
+    the updated D, one G step. Returns both losses (tensors)."""
+    fake = g(z)
+    d_loss = F.softplus(-d(real)).mean() + F.softplus(d(fake.detach())).mean()
+    d_opt.zero_grad(set_to_none=True)
+    d_loss.backward()
+    d_opt.step()
+    g_loss = F.softplus(-d(fake)).mean()
+    g_opt.zero_grad(set_to_none=True)
+    g_loss.backward()
+    g_opt.step()
+    return d_loss, g_loss
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -136,16 +152,7 @@ def main():
     start = time.time()
     last = time.time()
     for it in range(1, iterations + 1):
-        real = next_batch()
-        fake = g(torch.randn(a.batch, a.latent))
-        d_loss = F.softplus(-d(real)).mean() + F.softplus(d(fake.detach())).mean()
-        d_opt.zero_grad(set_to_none=True)
-        d_loss.backward()
-        d_opt.step()
-        g_loss = F.softplus(-d(fake)).mean()
-        g_opt.zero_grad(set_to_none=True)
-        g_loss.backward()
-        g_opt.step()
+        d_loss, g_loss = ns_step(g, d, g_opt, d_opt, next_batch(), torch.randn(a.batch, a.latent))
         if time.time() - last > 10 or it == iterations:
             last = time.time()
             rate = it / (last - start)
