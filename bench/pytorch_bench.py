@@ -104,7 +104,7 @@ def main():
     def sync(x):
         return float(x.detach())  # waits for the device
 
-    for _ in range(3):
+    for _ in range(5):
         sync(step())
     start = time.perf_counter()
     for _ in range(a.steps):

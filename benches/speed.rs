@@ -29,6 +29,9 @@ use gan::image::{ImageNetworks, ModelKind, NetworksTask};
 use gan::models::{DcganDiscriminatorConfig, DcganGeneratorConfig, Generator};
 use gan::train::{TrainConfig, Trainer};
 
+/// Untimed iterations first (kernel compilation, allocator pools), as in the PyTorch script.
+const WARM_UP: usize = 5;
+
 /// The command line: `--backend B --device D --model M --steps N --batch N`.
 struct Args {
     backend: BackendKind,
@@ -181,13 +184,13 @@ impl<B: AutodiffBackend> NetworksTask<B> for Steps<'_, B> {
         let mut data = Fixed { shape, values };
         let config = TrainConfig::new()
             .with_batch_size(batch)
-            .with_iterations(steps + 3);
+            .with_iterations(steps + WARM_UP);
         let prior = networks.prior();
         let mut trainer =
             Trainer::new(config, generator, discriminator, prior, self.device.clone())?;
         // Warm-up (kernel compilation on GPUs, allocator pools), then the timed steps; the
         // losses of the last step are read, which waits for the device.
-        for _ in 0..3 {
+        for _ in 0..WARM_UP {
             let l = trainer.step(&mut data)?;
             let _: f32 = l.d_loss.into_scalar().elem();
         }

@@ -26,7 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/gan-rs/target"))
 VENV = os.environ.get("GAN_TORCH_VENV", os.path.expanduser("~/.cache/gan-rs/torch-venv"))
 # Timed iterations per model (the slowest backend takes minutes on DCGAN-64 on a CPU).
-STEPS = {"mlp": 30, "dcgan28": 20, "dcgan64": 5}
+STEPS = {"mlp": 100, "dcgan28": 60, "dcgan64": 10}
 MODELS = {"mlp": "the 2014 MLP GAN (`--model mlp`)",
           "dcgan28": "DCGAN-28 (`--model dcgan`)",
           "dcgan64": "DCGAN-64 (pytorch/examples: nz 100, ngf = ndf = 64, 3x64x64)"}
@@ -90,9 +90,9 @@ def main():
     p.add_argument("--models", default="mlp,dcgan28,dcgan64")
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--steps", type=int, default=0,
-                   help="timed training iterations of every model (default: 30 for mlp, 20 "
-                   "for dcgan28, 5 for dcgan64)")
-    p.add_argument("--repeats", type=int, default=2)
+                   help="timed training iterations of every model (default: 100 for mlp, 60 "
+                   "for dcgan28, 10 for dcgan64)")
+    p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--device", default="cpu", help="cpu, or cuda for PyTorch and tch")
     p.add_argument("--trainer-steps", type=int, default=200,
                    help="iterations of the end-to-end `gan train` run (0: skip it)")
@@ -153,7 +153,7 @@ def main():
              "Minibatches of 64, "
              + ", ".join(f"{results[(m, 'pytorch')][0]['steps']} timed iterations of {m}"
                          for m in models)
-             + " after 3 warm-up ones, "
+             + " after 5 warm-up ones, "
              f"{a.repeats} repeat(s): mean (lowest-highest)._", "",
              "Ratios are ours over PyTorch's in the same run; above 1 is faster than PyTorch. "
              "PyTorch is eager mode, the same networks and step (`bench/pytorch_bench.py`); "

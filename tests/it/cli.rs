@@ -3,14 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn gan(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gan"))
-        .args(args)
-        // The tch backend must start without the user's library path (build.rs sets an rpath).
-        .env_remove("LD_LIBRARY_PATH")
-        .output()
-        .expect("gan binary runs")
-}
+use crate::common::gan_output as gan;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

@@ -63,6 +63,34 @@ macro_rules! flex_tests {
     };
 }
 
+/// Runs the `gan` binary with `args` and returns its output. The tch backend must start
+/// without the user's library path (build.rs sets an rpath), so it is removed.
+pub fn gan_output<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_gan"))
+        .args(args)
+        .env_remove("LD_LIBRARY_PATH")
+        .output()
+        .expect("gan binary runs")
+}
+
+/// The setup venv's Python (`$GAN_TORCH_VENV`, default `~/.cache/gan-rs/torch-venv`), which
+/// must exist: `scripts/setup.sh` makes it.
+pub fn venv_python() -> std::path::PathBuf {
+    let venv = std::env::var_os("GAN_TORCH_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var("HOME").unwrap())
+                .join(".cache/gan-rs/torch-venv")
+        });
+    let python = venv.join("bin/python");
+    assert!(
+        python.is_file(),
+        "{} is missing: run scripts/setup.sh",
+        python.display()
+    );
+    python
+}
+
 /// The libtorch device for tests: `$GAN_TEST_TCH_DEVICE` (`cpu` or `cuda:N`), default cpu.
 #[cfg(feature = "tch")]
 pub fn tch_device() -> burn::backend::libtorch::LibTorchDevice {

@@ -12,15 +12,9 @@
 //!   `eval_inception`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn gan(args: &[String]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gan"))
-        .args(args)
-        .env_remove("LD_LIBRARY_PATH")
-        .output()
-        .expect("gan binary runs")
-}
+use crate::common::gan_output as gan;
 
 /// The commands of `file`: lines of `sh` blocks and inline code spans that start with `gan` or
 /// `cargo run --release`, without their comments, as `gan`'s arguments. Spans that show a

@@ -12,20 +12,7 @@ use gan_eval::{FidInception, GaussianStats, default_inception_weights, frechet_d
 
 type B = Flex;
 
-fn python() -> PathBuf {
-    let venv = std::env::var_os("GAN_TORCH_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/gan-rs/torch-venv")
-        });
-    let python = venv.join("bin/python");
-    assert!(
-        python.is_file(),
-        "{} is missing: run scripts/setup.sh",
-        python.display()
-    );
-    python
-}
+use crate::common::venv_python as python;
 
 fn script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/fid-inception.py")

@@ -5,19 +5,13 @@
 //! a conditional MLP on images (one-hot labels, sigmoid) and the 2-D MLP.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use gan::backend::DefaultBackend;
 use gan::sample::{generate_from_codes, read_npy, write_npy};
 use gan::train::GeneratorWeights;
 
-fn gan(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gan"))
-        .args(args)
-        .env_remove("LD_LIBRARY_PATH")
-        .output()
-        .expect("gan binary runs")
-}
+use crate::common::{gan_output as gan, venv_python as python};
 
 fn ok(args: &[&str]) -> String {
     let o = gan(args);
@@ -27,15 +21,6 @@ fn ok(args: &[&str]) -> String {
         String::from_utf8_lossy(&o.stderr)
     );
     String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn python() -> PathBuf {
-    let venv = std::env::var_os("GAN_TORCH_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/gan-rs/torch-venv")
-        });
-    venv.join("bin/python")
 }
 
 fn loader() -> PathBuf {

@@ -2,15 +2,11 @@
 //! TensorBoard's own reader (the `tensorboard` package of the setup venv) reads the events
 //! with their checksums; a resume rebuilds both from the lines it keeps.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 fn gan(args: &[&str]) {
-    let o = Command::new(env!("CARGO_BIN_EXE_gan"))
-        .args(args)
-        .env_remove("LD_LIBRARY_PATH")
-        .output()
-        .expect("gan binary runs");
+    let o = crate::common::gan_output(args);
     assert!(
         o.status.success(),
         "gan {args:?}: {}",
@@ -18,14 +14,7 @@ fn gan(args: &[&str]) {
     );
 }
 
-fn python() -> PathBuf {
-    let venv = std::env::var_os("GAN_TORCH_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/gan-rs/torch-venv")
-        });
-    venv.join("bin/python")
-}
+use crate::common::venv_python as python;
 
 /// TensorBoard's scalars of the run in `dir`: tag -> [(step, value)].
 fn tensorboard_scalars(dir: &Path) -> serde_json::Value {
