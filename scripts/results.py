@@ -362,6 +362,10 @@ def eval_cmd(target, metrics, opts, n=None):
 def image_config(path, args, edit):
     """Writes the resolved config of `gan train ARGS`, changed by `edit`, to `path`."""
     cfg = base_config(["train"] + args)
+    # --print-config also names the run's kind, backend and device: the command line of each
+    # experiment chooses those, so the config file leaves them out.
+    for key in ("kind", "backend", "device"):
+        cfg.pop(key, None)
     edit(cfg)
     with open(path, "w") as f:
         json.dump(cfg, f, indent=1)
