@@ -25,6 +25,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/gan-rs/target"))
 VENV = os.environ.get("GAN_TORCH_VENV", os.path.expanduser("~/.cache/gan-rs/torch-venv"))
+# The heading from which the old file's text is kept when the tables are rewritten.
+KEPT = "## Where the time goes"
 # Timed iterations per model (the slowest backend takes minutes on DCGAN-64 on a CPU).
 STEPS = {"mlp": 100, "dcgan28": 60, "dcgan64": 10}
 MODELS = {"mlp": "the 2014 MLP GAN (`--model mlp`)",
@@ -196,6 +198,12 @@ def main():
                          f"{100 * (bare / statistics.mean(loop) - 1):+.1f}% | "
                          f"{cell(whole, '{:.2f}')} |")
         lines.append("")
+    # Hand-written analysis below the tables (profiles, proposals) is kept from the old file.
+    if a.out != "-" and os.path.isfile(a.out):
+        old = open(a.out).read()
+        at = old.find(KEPT)
+        if at >= 0:
+            lines += [old[at:].rstrip("\n"), ""]
     text = "\n".join(lines)
     print(text)
     if a.out != "-":
