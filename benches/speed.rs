@@ -5,9 +5,9 @@
 //! `cargo bench --bench speed --features flex,tch -- --backend tch --model dcgan28`
 //!
 //! Models: `mlp` (the 2014 MLP GAN of `gan train --model mlp`: G 100-1200-1200-784, sigmoid;
-//! D maxout 240x5, 240x5, 1), `dcgan28` (`--model dcgan` at 28x28: G 100 -> 128x7x7 -> 64x14x14
-//! -> 1x28x28; D 64 -> 128 -> logit) and `dcgan64` (the pytorch/examples DCGAN: nz 100,
-//! ngf = ndf = 64, 3 channels, 64x64). One iteration is Algorithm 1 with k = 1: a
+//! D maxout 240x5, 240x5, 1), `dcgan28` (bench/configs/dcgan28-fashion-mnist.json's networks,
+//! width 64: G 100 -> 128x7x7 -> 64x14x14 -> 1x28x28; D 64 -> 128 -> logit) and `dcgan64` (the
+//! pytorch/examples DCGAN: nz 100, ngf = ndf = 64, 3 channels, 64x64). One iteration is Algorithm 1 with k = 1: a
 //! discriminator step on a real and a generated minibatch, then a generator step; the
 //! non-saturating loss, Adam 2e-4 (0.5, 0.999), no moving average. The "real" images are
 //! uniform noise in the data's range, drawn once on the host: the bench measures the step, not
@@ -80,22 +80,29 @@ fn args() -> Args {
 fn networks(model: &str) -> ImageNetworks {
     match model {
         "mlp" => ImageNetworks::for_images(ModelKind::Mlp, 28, 1, 10),
-        "dcgan28" => ImageNetworks::for_images(ModelKind::Dcgan, 28, 1, 10),
-        "dcgan64" => match ImageNetworks::for_images(ModelKind::Dcgan, 64, 3, 10) {
-            ImageNetworks::Dcgan(mut n) => {
-                n.generator = DcganGeneratorConfig::new()
-                    .with_image_size(64)
-                    .with_channels(3)
-                    .with_width(64);
-                n.discriminator = DcganDiscriminatorConfig::new()
-                    .with_image_size(64)
-                    .with_channels(3)
-                    .with_width(64);
-                ImageNetworks::Dcgan(n)
-            }
-            other => other,
-        },
+        "dcgan28" => dcgan(28, 1),
+        "dcgan64" => dcgan(64, 3),
         other => panic!("unknown model {other}: expected mlp, dcgan28 or dcgan64"),
+    }
+}
+
+/// A DCGAN of width 64 (the last hidden map of G and the first of D have 64 channels) for
+/// `size`x`size` images of `channels` channels, unconditional, with batch norm in both. At 28
+/// this is bench/configs/dcgan28-fashion-mnist.json's networks (the default job's are width 32).
+fn dcgan(size: usize, channels: usize) -> ImageNetworks {
+    match ImageNetworks::for_images(ModelKind::Dcgan, size, channels, 10) {
+        ImageNetworks::Dcgan(mut n) => {
+            n.generator = DcganGeneratorConfig::new()
+                .with_image_size(size)
+                .with_channels(channels)
+                .with_width(64);
+            n.discriminator = DcganDiscriminatorConfig::new()
+                .with_image_size(size)
+                .with_channels(channels)
+                .with_width(64);
+            ImageNetworks::Dcgan(n)
+        }
+        other => other,
     }
 }
 

@@ -25,12 +25,14 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/gan-rs/target"))
 VENV = os.environ.get("GAN_TORCH_VENV", os.path.expanduser("~/.cache/gan-rs/torch-venv"))
+# The DCGAN-28 of the trainer-overhead row: the bench's dcgan28 networks, batch 64, no EMA.
+DCGAN28 = os.path.join(ROOT, "bench", "configs", "dcgan28-fashion-mnist.json")
 # The heading from which the old file's text is kept when the tables are rewritten.
 KEPT = "## Where the time goes"
 # Timed iterations per model (the slowest backend takes minutes on DCGAN-64 on a CPU).
 STEPS = {"mlp": 100, "dcgan28": 60, "dcgan64": 10}
 MODELS = {"mlp": "the 2014 MLP GAN (`--model mlp`)",
-          "dcgan28": "DCGAN-28 (`--model dcgan`)",
+          "dcgan28": "DCGAN-28 (width 64, bench/configs/dcgan28-fashion-mnist.json)",
           "dcgan64": "DCGAN-64 (pytorch/examples: nz 100, ngf = ndf = 64, 3x64x64)"}
 
 
@@ -59,17 +61,18 @@ def run_json(cmd, threads):
 
 
 def trainer_its(backend, steps, threads, device):
-    """`gan train --model dcgan` end to end (data, logging, sample grids, checkpoints): its
-    iterations per second over the whole run, from the last metrics line."""
+    """`gan train` of DCGAN-28 on Fashion-MNIST end to end (data, logging, sample grids,
+    checkpoints): its iterations per second in the loop (the last metrics line) and over the
+    whole process."""
     gan = os.path.join(TARGET, "release", "gan")
     with tempfile.TemporaryDirectory() as tmp:
         run = os.path.join(tmp, "run")
         env = dict(os.environ, RAYON_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
         env.pop("LD_LIBRARY_PATH", None)
         start = time.perf_counter()
-        subprocess.run([gan, "train", "--model", "dcgan", "--steps", str(steps), "--batch", "64",
-                        "--ema", "0", "--backend", backend, "--device", device, "--quiet",
-                        "--out", run], check=True, env=env, cwd=ROOT, capture_output=True)
+        subprocess.run([gan, "train", "--config", DCGAN28, "--steps", str(steps), "--backend",
+                        backend, "--device", device, "--quiet", "--out", run], check=True,
+                       env=env, cwd=ROOT, capture_output=True)
         total = time.perf_counter() - start
         with open(os.path.join(run, "metrics.jsonl")) as f:
             wall = json.loads(f.read().splitlines()[-1])["wall_seconds"]
@@ -181,8 +184,9 @@ def main():
     lines += table("Peak resident memory, MiB", "peak_rss_mib", "{:.0f}", False)
     if trainer:
         lines += ["## The trainer's own overhead", "",
-                  f"`gan train --model dcgan --steps {a.trainer_steps} --batch 64 --ema 0` "
-                  "(embedded digits, metrics every 50 iterations, sample grids, checkpoints) "
+                  f"`gan train --config bench/configs/dcgan28-fashion-mnist.json --steps "
+                  f"{a.trainer_steps}` (Fashion-MNIST, batch 64, no EMA, metrics every 50 "
+                  "iterations, sample grids, checkpoints) "
                   "against the bare step of DCGAN-28 above, on the same backend. In the loop: "
                   "iterations over the loop's wall time (`metrics.jsonl`); with start-up: over "
                   "the whole process.", "",
