@@ -61,10 +61,7 @@ fn round_trip(dir: &Path, name: &str, args: &[&str], weights: &str, classes: Opt
     assert!(said.contains(file.to_str().unwrap()), "{said}");
 
     let spec = gan::sample::RunSpec::load_run(&run).unwrap();
-    let latent = match &spec {
-        gan::sample::RunSpec::Toy(c) => c.generator.latent_dim,
-        gan::sample::RunSpec::Images(c) => c.networks.latent_dim(),
-    };
+    let latent = spec.latent_dim();
     let n = 12;
     let z = codes(n, latent);
     let labels: Option<Vec<usize>> = classes.map(|k| (0..n).map(|i| (i * 7) % k).collect());

@@ -82,7 +82,7 @@ pub fn export_run<B: Backend>(
         ("gan.generator".to_string(), config.to_string()),
         (
             "gan.prior".to_string(),
-            match spec_prior(&spec) {
+            match spec.prior() {
                 Prior::Uniform => "uniform",
                 Prior::Normal => "normal",
             }
@@ -132,13 +132,6 @@ pub fn export_run<B: Backend>(
         values,
         metadata,
     })
-}
-
-fn spec_prior(spec: &RunSpec) -> Prior {
-    match spec {
-        RunSpec::Toy(c) => c.generator.prior,
-        RunSpec::Images(c) => c.networks.prior(),
-    }
 }
 
 /// The architecture's name, the generator config as JSON, the output range (none for the

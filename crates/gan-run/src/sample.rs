@@ -369,6 +369,22 @@ impl RunSpec {
         }
     }
 
+    /// The generator's input dimension (InfoGAN's codes included).
+    pub fn latent_dim(&self) -> usize {
+        match self {
+            RunSpec::Toy(c) => c.generator.latent_dim,
+            RunSpec::Images(c) => c.networks.latent_dim(),
+        }
+    }
+
+    /// The prior the generator's noise is drawn from.
+    pub fn prior(&self) -> Prior {
+        match self {
+            RunSpec::Toy(c) => c.generator.prior,
+            RunSpec::Images(c) => c.networks.prior(),
+        }
+    }
+
     /// InfoGAN's codes, for InfoGAN runs.
     pub fn info(&self) -> Option<&InfoGanConfig> {
         match self {
@@ -1007,10 +1023,7 @@ pub fn generate_from_codes<B: Backend>(
     device: &B::Device,
 ) -> Result<Vec<f32>> {
     let spec = RunSpec::load_run(dir)?;
-    let dim = match &spec {
-        RunSpec::Toy(c) => c.generator.latent_dim,
-        RunSpec::Images(c) => c.networks.latent_dim(),
-    };
+    let dim = spec.latent_dim();
     let n = z.len() / dim;
     if z.is_empty() || n * dim != z.len() {
         return Err(GanError::Invalid {
