@@ -60,7 +60,7 @@ def run_json(cmd, threads):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def trainer_its(backend, steps, threads, device):
+def trainer_its(backend, steps, threads, device, devices=1):
     """`gan train` of DCGAN-28 on Fashion-MNIST end to end (data, logging, sample grids,
     checkpoints): its iterations per second in the loop (the last metrics line) and over the
     whole process."""
@@ -71,7 +71,8 @@ def trainer_its(backend, steps, threads, device):
         env.pop("LD_LIBRARY_PATH", None)
         start = time.perf_counter()
         subprocess.run([gan, "train", "--config", DCGAN28, "--steps", str(steps), "--backend",
-                        backend, "--device", device, "--quiet", "--out", run], check=True,
+                        backend, "--device", device, "--devices", str(devices), "--quiet",
+                        "--out", run], check=True,
                        env=env, cwd=ROOT, capture_output=True)
         total = time.perf_counter() - start
         with open(os.path.join(run, "metrics.jsonl")) as f:
@@ -99,6 +100,9 @@ def main():
                    "for dcgan28, 10 for dcgan64)")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--device", default="cpu", help="cpu, or cuda for PyTorch and tch")
+    p.add_argument("--peers", default="2",
+                   help="data-parallel peer counts (gan train --devices) to time against one "
+                        "peer on the same backend, comma-separated (empty: skip)")
     p.add_argument("--trainer-steps", type=int, default=200,
                    help="iterations of the end-to-end `gan train` run (0: skip it)")
     p.add_argument("--no-build", action="store_true")
@@ -147,6 +151,16 @@ def main():
                 trainer.setdefault(b, []).append((its, whole))
                 print(f"[bench] repeat {rep + 1}/{a.repeats} gan train {b}: {its:.2f} it/s "
                       f"in the loop, {whole:.2f} it/s with start-up", flush=True)
+
+    peers = {}
+    counts = [int(x) for x in a.peers.split(",") if x.strip()] if a.trainer_steps else []
+    for rep in range(a.repeats if counts else 0):
+        for b in backends:
+            for n in counts:
+                its, _ = trainer_its(b, a.trainer_steps, a.threads, rust_device, n)
+                peers.setdefault((b, n), []).append(its)
+                print(f"[bench] repeat {rep + 1}/{a.repeats} gan train {b} --devices {n}: "
+                      f"{its:.2f} it/s in the loop", flush=True)
 
     names = ["pytorch"] + backends
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
@@ -201,6 +215,24 @@ def main():
             lines.append(f"| {b} | {bare:.2f} | {cell(loop, '{:.2f}')} | "
                          f"{100 * (bare / statistics.mean(loop) - 1):+.1f}% | "
                          f"{cell(whole, '{:.2f}')} |")
+        lines.append("")
+    if peers:
+        lines += ["## Data-parallel peers", "",
+                  f"The same `gan train` run with `--devices N`: N peers in one process, each on "
+                  f"1/N of every minibatch of 64, gradients averaged through Burn's collective "
+                  f"(docs/parallel.md). Iterations per second in the loop, against one peer "
+                  f"(the row above) in the same run.", "",
+                  "| backend | peers | gan train it/s | over one peer |", "|---|---|---|---|"]
+        for b in backends:
+            if b not in trainer:
+                continue
+            one = statistics.mean(t[0] for t in trainer[b])
+            lines.append(f"| {b} | 1 | {cell([t[0] for t in trainer[b]], '{:.2f}')} | 1.00x |")
+            for n in counts:
+                vals = peers.get((b, n), [])
+                if vals:
+                    lines.append(f"| {b} | {n} | {cell(vals, '{:.2f}')} | "
+                                 f"{statistics.mean(vals) / one:.2f}x |")
         lines.append("")
     # Hand-written analysis below the tables (profiles, proposals) is kept from the old file.
     if a.out != "-" and os.path.isfile(a.out):

@@ -23,6 +23,7 @@ use crate::image::run_images;
 use crate::sample::{RunSpec, SampleRequest, Samples, interpolate_run, sample_run, sweep_code_run};
 use crate::toy::run_toy;
 use crate::train::{Metrics, Observer};
+use gan_run::{GanError, Parallel};
 
 /// What [`train`] trains: a run config, the run directory, and whether to resume it.
 #[derive(Clone, Debug)]
@@ -37,6 +38,24 @@ pub struct TrainJob {
     pub resume: bool,
     /// Stops the run at a checkpoint when set (see [`StopSignal`]).
     pub stop: Option<StopSignal>,
+    /// The peers of a data-parallel run (one by default).
+    pub parallel: Parallel,
+}
+
+/// Runs burn-collective's global orchestrator on `port` until the process is stopped: the
+/// meeting point of the nodes of a data-parallel run over several machines.
+pub fn orchestrator(port: u16) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| GanError::Io {
+            action: "cannot start the orchestrator's runtime for port",
+            path: PathBuf::from(port.to_string()),
+            source,
+        })?;
+    eprintln!("orchestrator listening on ws://0.0.0.0:{port} (Ctrl-C stops it)");
+    runtime.block_on(burn_collective::start_global_orchestrator(port));
+    Ok(())
 }
 
 /// Ctrl-C (SIGINT) and SIGTERM for a training command: the first asks the run to finish its
@@ -110,7 +129,10 @@ impl BackendTask for TrainJob {
         let dir = Path::new(&self.dir);
         Ok(match &self.spec {
             RunSpec::Toy(config) => {
-                let options = RunOptions::new().resume(self.resume).observer(&mut bar);
+                let options = RunOptions::new()
+                    .resume(self.resume)
+                    .parallel(self.parallel.clone())
+                    .observer(&mut bar);
                 let r = run_toy::<B>(config, dir, &device, options)?;
                 TrainReport {
                     dir: r.dir,
@@ -124,6 +146,7 @@ impl BackendTask for TrainJob {
                 let options = RunOptions::new()
                     .resume(self.resume)
                     .quiet(self.quiet)
+                    .parallel(self.parallel.clone())
                     .observer(&mut bar);
                 let r = run_images::<B>(config, dir, &device, options)?;
                 TrainReport {

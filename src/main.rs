@@ -35,6 +35,8 @@ struct Cli {
     train: TrainArgs,
 }
 
+// One value per process, parsed once: the size of its largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Train a GAN and write a run directory (the default command).
@@ -52,6 +54,13 @@ enum Command {
     /// names and layout and the generator's config in its metadata (docs/export.md;
     /// python/gan_generator.py loads it).
     Export(ExportArgs),
+    /// Run the orchestrator of a data-parallel run over several machines (`gan train
+    /// --nodes`): it listens on --port until stopped (Ctrl-C).
+    Orchestrator {
+        /// The port to listen on (the nodes' --orchestrator is ws://THIS_HOST:PORT).
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+    },
     /// Print a shell completion script: `gan completions bash > ~/.local/share/bash-completion/completions/gan`.
     Completions {
         /// The shell.
@@ -358,6 +367,28 @@ struct TrainArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+    /// Data-parallel training: N peers in this process, one thread each, on the chosen
+    /// device. Each trains on 1/P of every minibatch (P: the peers of all nodes) and the
+    /// gradients are averaged before every update (docs/parallel.md).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    devices: usize,
+    /// Stop a data-parallel run when its peers complete no collective call for this many
+    /// seconds (a peer on another machine died or lost its connection).
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    peer_timeout: u64,
+    /// Data-parallel training over M machines, one process each, through an orchestrator
+    /// started with `gan orchestrator` (needs --node-rank, --node-address, --orchestrator).
+    #[arg(long, value_name = "M", requires_all = ["node_rank", "node_address", "orchestrator"])]
+    nodes: Option<u32>,
+    /// This machine's place among the --nodes, 0..M; node 0 writes the run directory.
+    #[arg(long, value_name = "R", requires = "nodes")]
+    node_rank: Option<u32>,
+    /// The address the other nodes reach this one at, ws://HOST:PORT (a free port).
+    #[arg(long, value_name = "ws://HOST:PORT", requires = "nodes")]
+    node_address: Option<String>,
+    /// The orchestrator's address, ws://HOST:PORT.
+    #[arg(long, value_name = "ws://HOST:PORT", requires = "nodes")]
+    orchestrator: Option<String>,
     /// Print the resolved config (defaults, --config and flags, with --epochs turned into
     /// iterations, and the backend and device) as JSON and exit without training; save it and
     /// pass it to --config to repeat or vary a run.
@@ -619,6 +650,7 @@ fn main() -> ExitCode {
                 .map(|path| println!("{}", path.display()))
         }
         Some(Command::Export(args)) => export(args),
+        Some(Command::Orchestrator { port }) => command::orchestrator(port),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(shell, &mut Cli::command(), "gan", &mut std::io::stdout());
             Ok(())
@@ -1044,12 +1076,23 @@ fn train(args: TrainArgs) -> Result<()> {
         path: dir.clone(),
         source,
     })?;
+    let parallel = gan::run::Parallel {
+        devices: args.devices,
+        nodes: args.nodes.map(|count| gan::run::Nodes {
+            count,
+            rank: args.node_rank.unwrap_or(0),
+            address: args.node_address.clone().unwrap_or_default(),
+            orchestrator: args.orchestrator.clone().unwrap_or_default(),
+        }),
+        timeout: std::time::Duration::from_secs(args.peer_timeout),
+    };
     let job = TrainJob {
         spec,
         dir: dir.clone(),
         quiet: args.quiet,
         resume,
         stop: Some(stop.clone()),
+        parallel,
     };
     let report = match command::train(backend, device, job) {
         Err(GanError::Train(gan::train::TrainError::Stopped {
@@ -1105,11 +1148,16 @@ fn train(args: TrainArgs) -> Result<()> {
         ),
         None => println!("{dataset_name}: nothing left to train{from}"),
     }
-    println!("samples: {}", report.dir.join("samples.png").display());
-    println!(
-        "loss curve: {}",
-        report.dir.join("loss_curve.png").display()
-    );
+    // A node other than node 0 of a run over several machines writes no pictures.
+    for (what, file) in [("samples", "samples.png"), ("loss curve", "loss_curve.png")] {
+        let path = report.dir.join(file);
+        if path.is_file() {
+            println!("{what}: {}", path.display());
+        }
+    }
+    if args.node_rank.is_some_and(|rank| rank > 0) {
+        println!("(node 0 writes the run directory)");
+    }
     println!("{}", report.dir.display());
     Ok(())
 }

@@ -16,7 +16,7 @@ use gan::models::{
 };
 use gan::train::{
     AdamParams, Algorithm, CheckpointReader, CheckpointWriter, GanLoss, LrSchedule,
-    OptimizerConfig, Player, RunConfig, RunDir, StepLog, fit,
+    OptimizerConfig, Peer, Player, RunConfig, RunDir, Shard, StepLog, fit,
 };
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +41,7 @@ struct TwoCritics<B: AutodiffBackend> {
     rng: GanRng,
     iteration: usize,
     device: B::Device,
+    shard: Shard,
 }
 
 /// Its own state in a checkpoint.
@@ -66,6 +67,7 @@ impl<B: AutodiffBackend> TwoCritics<B> {
             iteration: 0,
             device: device.clone(),
             config,
+            shard: Shard::WHOLE,
         }
     }
 
@@ -98,10 +100,14 @@ impl<B: AutodiffBackend> Algorithm<B> for TwoCritics<B> {
         data: &mut S,
         _measure: bool,
     ) -> gan::train::Result<StepLog<B::InnerBackend>> {
-        let m = self.config.batch_size;
+        // In a data-parallel run this replica trains on its rows of the global minibatch: the
+        // noise of the whole minibatch is drawn, and the replica's rows kept.
+        let m = self.shard.local(self.config.batch_size);
         let loss = GanLoss::NonSaturating;
         let real = data.next_batch(m, &self.device).samples;
-        let z = Prior::Normal.sample::<B, _>(m, 1, &mut self.rng, &self.device);
+        let global = self.shard.global(m);
+        let z = Prior::Normal.sample::<B, _>(global, 1, &mut self.rng, &self.device);
+        let z = self.shard.rows(z);
         let fake = self.generator.module().generate(z, None);
         let mut log = StepLog::new();
         for (critic, key) in self.critics.iter_mut().zip(["d_a_loss", "d_b_loss"]) {
@@ -111,7 +117,7 @@ impl<B: AutodiffBackend> Algorithm<B> for TwoCritics<B> {
                 d.discriminate(fake.clone().detach(), None),
             );
             let grads = GradientsParams::from_grads(objective.backward(), &d);
-            critic.update(d, grads, self.iteration);
+            critic.update(d, grads, self.iteration)?;
             log = log.loss(key, "discriminator loss", objective.detach().inner());
         }
         let g_loss = self
@@ -126,7 +132,7 @@ impl<B: AutodiffBackend> Algorithm<B> for TwoCritics<B> {
             / 2.0;
         let g = self.generator.take();
         let grads = GradientsParams::from_grads(g_loss.backward(), &g);
-        self.generator.update(g, grads, self.iteration);
+        self.generator.update(g, grads, self.iteration)?;
         self.iteration += 1;
         Ok(log.loss("g_loss", "generator loss", g_loss.detach().inner()))
     }
@@ -176,6 +182,14 @@ impl<B: AutodiffBackend> Algorithm<B> for TwoCritics<B> {
     fn preview(&self, n: usize, seed: u64) -> Option<Tensor<B::InnerBackend, 2>> {
         let z = Prior::Normal.fixed::<B::InnerBackend>(n, 1, seed, &self.device);
         Some(self.generator.module().valid().generate(z, None))
+    }
+
+    fn join(&mut self, peer: &Peer) {
+        self.generator.join(peer);
+        for critic in &mut self.critics {
+            critic.join(peer);
+        }
+        self.shard = peer.shard();
     }
 }
 

@@ -1,4 +1,5 @@
-//! Every `gan` command in README.md and docs/guide.md (in `sh` blocks, and inline in the prose)
+//! Every `gan` command in README.md, docs/guide.md and docs/parallel.md (in `sh` blocks, and
+//! inline in the prose)
 //! still works, so the docs cannot drift from the command line:
 //! - training commands (`gan`, `gan train ...`) resolve their config (`--print-config`, which
 //!   checks every flag, the config file and the resume without training);
@@ -122,7 +123,11 @@ fn every_documented_command_works() {
     .collect();
     ok(&train, &gan(&train));
     let mut seen = 0;
-    for (file, at_least) in [("README.md", 8), ("docs/guide.md", 16)] {
+    for (file, at_least) in [
+        ("README.md", 8),
+        ("docs/guide.md", 16),
+        ("docs/parallel.md", 4),
+    ] {
         let found = commands(&root.join(file));
         assert!(found.len() >= at_least, "{file}: {found:?}");
         for args in found {
@@ -166,6 +171,8 @@ fn every_documented_command_works() {
                         ok(&sample, &gan(&sample));
                     }
                 }
+                // It serves until stopped: only its flags are checked.
+                "orchestrator" => args.push("--help".into()),
                 "sample" | "interpolate" | "report" | "export" | "completions" => {}
                 other => panic!("{file}: unknown command `gan {other}`"),
             }

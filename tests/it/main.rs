@@ -33,6 +33,8 @@ mod logs;
 mod losses;
 mod models;
 mod npy;
+#[cfg(feature = "flex")]
+mod parallel;
 mod quality;
 mod run_spec;
 mod theory;

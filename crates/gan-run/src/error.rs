@@ -62,6 +62,12 @@ pub enum GanError {
         /// The model's.
         model: usize,
     },
+    /// A peer of a data-parallel run failed, which stopped the run.
+    #[error(
+        "data-parallel training stopped: {0}; the last checkpoint is kept: resume with the \
+         same command and --resume"
+    )]
+    Peer(String),
     /// A value the command line or a config cannot use.
     #[error("invalid {field} {value:?}: expected {expected}")]
     Invalid {

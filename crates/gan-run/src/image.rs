@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::preview::SampleView;
 use burn::config::Config;
 use burn::module::AutodiffModule;
+use burn::module::Module;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use gan_data::{ImageDataset, ImageLoader, ImageSet, PixelRange};
 use gan_models::{
@@ -23,6 +24,7 @@ use gan_train::{
 use crate::RunOptions;
 use crate::algorithm::AlgorithmConfig;
 use crate::error::{GanError, Result as GanResult};
+use crate::parallel::Parallel;
 
 /// DCGAN's generator and discriminator (Radford et al. 2016).
 #[derive(Config, Debug, PartialEq)]
@@ -88,8 +90,8 @@ pub trait NetworksTask<B: AutodiffBackend> {
     /// Runs with the built generator and discriminator.
     fn run<G, D>(self, generator: G, discriminator: D) -> GanResult<Self::Output>
     where
-        G: Generator<B> + AutodiffModule<B>,
-        D: FeatureDiscriminator<B> + AutodiffModule<B>,
+        G: Generator<B> + AutodiffModule<B> + 'static,
+        D: FeatureDiscriminator<B> + AutodiffModule<B> + 'static,
         G::InnerModule: Generator<B::InnerBackend>,
         D::InnerModule: FeatureDiscriminator<B::InnerBackend>;
 }
@@ -510,6 +512,7 @@ pub fn run_images<B: AutodiffBackend>(
         resume,
         quiet,
         mut observers,
+        parallel,
     } = options;
     config.run.validate()?;
     config.networks.validate()?;
@@ -525,6 +528,7 @@ pub fn run_images<B: AutodiffBackend>(
     let config = &resolved;
     // Checked before the run directory is touched: a refused run writes nothing.
     config.training.validate()?;
+    parallel.validate(config.training.batch_size)?;
     crate::rundir::save_config(config, "image", dir, resume, |saved| {
         saved.training.iterations = config.training.iterations;
         saved.epochs = config.epochs;
@@ -538,6 +542,7 @@ pub fn run_images<B: AutodiffBackend>(
         resume,
         observers: &mut observers,
         device,
+        parallel: &parallel,
     };
     let (summary, count) = config.networks.build::<B, _>(device, job)?;
     Ok(ImageRunReport {
@@ -558,6 +563,7 @@ struct ImageJob<'a, 'o, B: AutodiffBackend> {
     resume: bool,
     observers: &'a mut [&'o mut dyn Observer],
     device: &'a B::Device,
+    parallel: &'a Parallel,
 }
 
 impl<B: AutodiffBackend> NetworksTask<B> for ImageJob<'_, '_, B> {
@@ -565,67 +571,111 @@ impl<B: AutodiffBackend> NetworksTask<B> for ImageJob<'_, '_, B> {
 
     fn run<G, D>(self, generator: G, discriminator: D) -> GanResult<Self::Output>
     where
-        G: Generator<B> + AutodiffModule<B>,
-        D: FeatureDiscriminator<B> + AutodiffModule<B>,
+        G: Generator<B> + AutodiffModule<B> + 'static,
+        D: FeatureDiscriminator<B> + AutodiffModule<B> + 'static,
         G::InnerModule: Generator<B::InnerBackend>,
         D::InnerModule: FeatureDiscriminator<B::InnerBackend>,
     {
-        let device = self.device;
+        let device = self.device.clone();
         let config = self.config;
         let training = config.training.clone().with_seed(config.seed);
         let prior = config.networks.prior();
+        // Replicas of a data-parallel run share the initial weights and parameter ids: each is
+        // a fork of the same modules.
+        let replicas = self.parallel.devices;
+        let fork = |i: usize, m: G| if i == 0 { m } else { m.clone().fork(&device) };
+        let fork_d = |i: usize, m: D| if i == 0 { m } else { m.clone().fork(&device) };
+        let players = |i: usize| (fork(i, generator.clone()), fork_d(i, discriminator.clone()));
         match &config.algorithm {
             AlgorithmConfig::Classic => {
-                let trainer =
-                    Trainer::new(training, generator, discriminator, prior, device.clone())?;
-                self.fit(trainer)
+                let all = (0..replicas)
+                    .map(|i| {
+                        let (g, d) = players(i);
+                        Trainer::new(training.clone(), g, d, prior, device.clone())
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.fit(all)
             }
             AlgorithmConfig::InfoGan(run) => {
                 let q = run
                     .q_head(discriminator.feature_dim())
-                    .try_init::<B>(device)?;
-                let algorithm = InfoGan::new(
-                    training,
-                    run.info.clone(),
-                    generator,
-                    discriminator,
-                    q,
-                    prior,
-                    device.clone(),
-                )?;
-                self.fit(algorithm)
+                    .try_init::<B>(&device)?;
+                let all = (0..replicas)
+                    .map(|i| {
+                        let (g, d) = players(i);
+                        let q = if i == 0 {
+                            q.clone()
+                        } else {
+                            q.clone().fork(&device)
+                        };
+                        InfoGan::new(
+                            training.clone(),
+                            run.info.clone(),
+                            g,
+                            d,
+                            q,
+                            prior,
+                            device.clone(),
+                        )
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.fit(all)
             }
             AlgorithmConfig::Ebgan(run) => {
-                let autoencoder = run.autoencoder.try_init::<B>(device)?;
-                let algorithm = Ebgan::new(
-                    training,
-                    run.ebgan.clone(),
-                    generator,
-                    autoencoder,
-                    prior,
-                    device.clone(),
-                )?;
-                self.fit(algorithm)
+                let autoencoder = run.autoencoder.try_init::<B>(&device)?;
+                let all = (0..replicas)
+                    .map(|i| {
+                        let (g, _) = players(i);
+                        let a = if i == 0 {
+                            autoencoder.clone()
+                        } else {
+                            autoencoder.clone().fork(&device)
+                        };
+                        Ebgan::new(
+                            training.clone(),
+                            run.ebgan.clone(),
+                            g,
+                            a,
+                            prior,
+                            device.clone(),
+                        )
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.fit(all)
             }
             AlgorithmConfig::Began(run) => {
-                let autoencoder = run.autoencoder.try_init::<B>(device)?;
-                let algorithm = Began::new(
-                    training,
-                    run.began.clone(),
-                    generator,
-                    autoencoder,
-                    prior,
-                    device.clone(),
-                )?;
-                self.fit(algorithm)
+                let autoencoder = run.autoencoder.try_init::<B>(&device)?;
+                let all = (0..replicas)
+                    .map(|i| {
+                        let (g, _) = players(i);
+                        let a = if i == 0 {
+                            autoencoder.clone()
+                        } else {
+                            autoencoder.clone().fork(&device)
+                        };
+                        Began::new(
+                            training.clone(),
+                            run.began.clone(),
+                            g,
+                            a,
+                            prior,
+                            device.clone(),
+                        )
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.fit(all)
             }
         }
     }
 }
 
 impl<B: AutodiffBackend> ImageJob<'_, '_, B> {
-    /// Trains `algorithm` on the run's images into its directory.
-    fn fit<A: Algorithm<B>>(self, mut algorithm: A) -> GanResult<(gan_train::RunSummary, usize)> {
+    /// Trains `replicas` (one, or one per peer of a data-parallel run) on the run's images
+    /// into its directory.
+    fn fit<A: Algorithm<B> + Send + 'static>(
+        self,
+        mut replicas: Vec<A>,
+    ) -> GanResult<(gan_train::RunSummary, usize)> {
         let config = self.config;
         let shape = self.images.shape();
         let count = self.images.len();
@@ -636,15 +686,31 @@ impl<B: AutodiffBackend> ImageJob<'_, '_, B> {
             PixelRange::ZeroToOne => (0.0, 1.0),
         };
         let view = SampleView::Images { shape, low, high };
-        let summary = crate::preview::train(
-            &mut algorithm,
-            &mut data,
-            &RunDir::new(self.dir),
-            &config.run,
-            &view,
-            self.resume,
-            self.observers,
-        )?;
+        let dir = RunDir::new(self.dir);
+        let summary = if self.parallel.is_parallel() {
+            crate::parallel::train_replicas(
+                replicas,
+                data,
+                &dir,
+                &config.run,
+                &view,
+                self.resume,
+                self.observers,
+                self.parallel,
+                self.device,
+            )?
+            .0
+        } else {
+            crate::preview::train(
+                &mut replicas[0],
+                &mut data,
+                &dir,
+                &config.run,
+                &view,
+                self.resume,
+                self.observers,
+            )?
+        };
         Ok((summary, count))
     }
 }

@@ -2,6 +2,8 @@
 
 use gan_train::Observer;
 
+use crate::parallel::Parallel;
+
 /// How [`crate::toy::run_toy`] and [`crate::image::run_images`] run: a new run or a resumed
 /// one, download progress bars or none, and the observers of training.
 ///
@@ -21,6 +23,9 @@ pub struct RunOptions<'a> {
     /// Observers of training: progress bars, logging, a stop request (see
     /// [`gan_train::Observer`]).
     pub observers: Vec<&'a mut dyn Observer>,
+    /// How many peers train the run, on how many machines (see [`crate::parallel`]); one
+    /// peer by default.
+    pub parallel: Parallel,
 }
 
 impl<'a> RunOptions<'a> {
@@ -38,6 +43,12 @@ impl<'a> RunOptions<'a> {
     /// Sets [`RunOptions::quiet`].
     pub fn quiet(mut self, quiet: bool) -> Self {
         self.quiet = quiet;
+        self
+    }
+
+    /// Sets [`RunOptions::parallel`].
+    pub fn parallel(mut self, parallel: Parallel) -> Self {
+        self.parallel = parallel;
         self
     }
 

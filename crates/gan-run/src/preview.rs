@@ -179,7 +179,7 @@ pub fn loss_chart(metrics: &[Metrics]) -> TrainingChart {
 /// before the observers in `observers`.
 pub fn train<B, A, S>(
     algorithm: &mut A,
-    data: &mut S,
+    mut data: &mut S,
     dir: &RunDir,
     run: &RunConfig,
     view: &SampleView,
@@ -191,6 +191,103 @@ where
     A: Algorithm<B>,
     S: BatchSource<B> + ?Sized,
 {
+    train_inner(
+        algorithm, &mut data, dir, run, view, resume, observers, None,
+    )
+}
+
+/// [`train`] for one peer of a data-parallel run (see [`gan_train::run::fit_peer`]): the
+/// leader draws and logs as [`train`] does; another peer only trains, with `observers`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn train_peer<B, A, S>(
+    algorithm: &mut A,
+    data: S,
+    dir: &RunDir,
+    run: &RunConfig,
+    view: &SampleView,
+    resume: bool,
+    observers: &mut [&mut dyn Observer],
+    peer: &gan_train::Peer,
+) -> gan_train::Result<RunSummary>
+where
+    B: AutodiffBackend,
+    A: Algorithm<B>,
+    S: BatchSource<B>,
+{
+    if !peer.is_leader() {
+        return gan_train::run::fit_peer(algorithm, data, dir, run, resume, observers, peer);
+    }
+    train_inner(
+        algorithm,
+        &mut Some(data),
+        dir,
+        run,
+        view,
+        resume,
+        observers,
+        Some(peer),
+    )
+}
+
+/// A data source handed to [`train_inner`]: borrowed for one process, owned by a peer.
+trait Feed<B: AutodiffBackend> {
+    fn fit<A: Algorithm<B>>(
+        &mut self,
+        algorithm: &mut A,
+        dir: &RunDir,
+        run: &RunConfig,
+        resume: bool,
+        observers: &mut [&mut dyn Observer],
+        peer: Option<&gan_train::Peer>,
+    ) -> gan_train::Result<RunSummary>;
+}
+
+impl<B: AutodiffBackend, S: BatchSource<B> + ?Sized> Feed<B> for &mut S {
+    fn fit<A: Algorithm<B>>(
+        &mut self,
+        algorithm: &mut A,
+        dir: &RunDir,
+        run: &RunConfig,
+        resume: bool,
+        observers: &mut [&mut dyn Observer],
+        _peer: Option<&gan_train::Peer>,
+    ) -> gan_train::Result<RunSummary> {
+        fit(algorithm, &mut **self, dir, run, resume, observers)
+    }
+}
+
+impl<B: AutodiffBackend, S: BatchSource<B>> Feed<B> for Option<S> {
+    fn fit<A: Algorithm<B>>(
+        &mut self,
+        algorithm: &mut A,
+        dir: &RunDir,
+        run: &RunConfig,
+        resume: bool,
+        observers: &mut [&mut dyn Observer],
+        peer: Option<&gan_train::Peer>,
+    ) -> gan_train::Result<RunSummary> {
+        let data = self.take().expect("a peer's data source is used once");
+        let peer = peer.expect("an owned data source belongs to a peer");
+        gan_train::run::fit_peer(algorithm, data, dir, run, resume, observers, peer)
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn train_inner<B, A, F>(
+    algorithm: &mut A,
+    data: &mut F,
+    dir: &RunDir,
+    run: &RunConfig,
+    view: &SampleView,
+    resume: bool,
+    observers: &mut [&mut dyn Observer],
+    peer: Option<&gan_train::Peer>,
+) -> gan_train::Result<RunSummary>
+where
+    B: AutodiffBackend,
+    A: Algorithm<B>,
+    F: Feed<B>,
+{
     let mut writer = PreviewWriter::new(dir.clone(), view.clone());
     let mut logs = crate::logs::ScalarLogs::new(dir.clone());
     let mut all: Vec<&mut dyn Observer> = Vec::with_capacity(observers.len() + 2);
@@ -199,7 +296,7 @@ where
     for o in observers.iter_mut() {
         all.push(&mut **o);
     }
-    let summary = fit(algorithm, data, dir, run, resume, &mut all)?;
+    let summary = data.fit(algorithm, dir, run, resume, &mut all, peer)?;
     if let Some(source) = logs.take_error() {
         return Err(TrainError::Io {
             action: "cannot write the scalar logs (metrics.csv, events.out.tfevents.*) in",

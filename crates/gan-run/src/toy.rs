@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::preview::SampleView;
 use burn::config::Config;
+use burn::module::Module;
 use burn::tensor::backend::AutodiffBackend;
 use gan_data::{Toy2d, ToySampler};
 use gan_models::{Generator, MlpDiscriminatorConfig, MlpGeneratorConfig, OutputActivation, Prior};
@@ -114,12 +115,14 @@ pub fn run_toy<B: AutodiffBackend>(
     let RunOptions {
         resume,
         mut observers,
+        parallel,
         ..
     } = options;
     config.dataset.validate()?;
     config.run.validate()?;
     // Checked before the run directory is touched: a refused run writes nothing.
     config.training.validate()?;
+    parallel.validate(config.training.batch_size)?;
     crate::rundir::save_config(config, "toy", dir, resume, |saved| {
         saved.training.iterations = config.training.iterations
     })?;
@@ -128,13 +131,24 @@ pub fn run_toy<B: AutodiffBackend>(
     let generator = config.generator.try_init::<B>(device)?;
     let discriminator = config.discriminator.try_init::<B>(device)?;
     let training = config.training.clone().with_seed(config.seed);
-    let mut trainer = Trainer::new(
-        training,
-        generator,
-        discriminator,
-        config.generator.prior,
-        device.clone(),
-    )?;
+    let mut replicas = (0..parallel.devices)
+        .map(|i| {
+            let (g, d) = match i {
+                0 => (generator.clone(), discriminator.clone()),
+                _ => (
+                    generator.clone().fork(device),
+                    discriminator.clone().fork(device),
+                ),
+            };
+            Trainer::new(
+                training.clone(),
+                g,
+                d,
+                config.generator.prior,
+                device.clone(),
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let mut data = ToySampler::new(config.dataset.clone(), config.seed.wrapping_add(1))?;
     let reference = config.dataset.sample_points(
         config.plot_samples,
@@ -144,15 +158,33 @@ pub fn run_toy<B: AutodiffBackend>(
         range: config.dataset.extent(),
         reference,
     };
-    let summary = crate::preview::train(
-        &mut trainer,
-        &mut data,
-        &RunDir::new(dir),
-        &config.run,
-        &view,
-        resume,
-        &mut observers,
-    )?;
+    let run_dir = RunDir::new(dir);
+    let summary = if parallel.is_parallel() {
+        let (summary, leader) = crate::parallel::train_replicas(
+            std::mem::take(&mut replicas),
+            data,
+            &run_dir,
+            &config.run,
+            &view,
+            resume,
+            &mut observers,
+            &parallel,
+            device,
+        )?;
+        replicas.push(leader);
+        summary
+    } else {
+        crate::preview::train(
+            &mut replicas[0],
+            &mut data,
+            &run_dir,
+            &config.run,
+            &view,
+            resume,
+            &mut observers,
+        )?
+    };
+    let trainer = replicas.swap_remove(0);
     let z = trainer.prior().fixed::<B::InnerBackend>(
         config.run.samples,
         trainer.generator().latent_dim(),

@@ -20,6 +20,7 @@ use gan_data::BatchSource;
 use crate::checkpoint::{CheckpointReader, CheckpointWriter};
 use crate::error::Result;
 use crate::optim::{GanOptimizer, OptimizerConfig};
+use crate::parallel::Peer;
 
 /// A GAN training algorithm, driven by [`crate::fit`].
 pub trait Algorithm<B: AutodiffBackend> {
@@ -61,6 +62,12 @@ pub trait Algorithm<B: AutodiffBackend> {
     /// inputs that depend on `seed` alone (so pictures of one run are comparable over time);
     /// `None` when the algorithm has nothing to show.
     fn preview(&self, n: usize, seed: u64) -> Option<Tensor<B::InnerBackend, 2>>;
+
+    /// Makes this algorithm one replica of a data-parallel run (see [`crate::parallel`]):
+    /// every player [joins](Player::join) `peer`, and every random draw of a minibatch's size
+    /// draws the global minibatch's numbers and keeps the peer's rows ([`Peer::shard`]).
+    /// Called once, before training starts.
+    fn join(&mut self, peer: &Peer);
 }
 
 /// One named scalar of a [`StepLog`].
@@ -197,6 +204,7 @@ pub struct Player<B: AutodiffBackend, M: AutodiffModule<B>> {
     optimizer_config: OptimizerConfig,
     lr: f64,
     schedule: LrSchedule,
+    peer: Option<Peer>,
 }
 
 impl<B: AutodiffBackend, M: AutodiffModule<B>> Player<B, M> {
@@ -216,7 +224,14 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> Player<B, M> {
             optimizer_config: optimizer.clone(),
             lr,
             schedule,
+            peer: None,
         }
+    }
+
+    /// Makes this player a replica of a data-parallel run: from now on its gradients are
+    /// averaged over all peers before each update (see [`crate::parallel`]).
+    pub fn join(&mut self, peer: &Peer) {
+        self.peer = Some(peer.clone());
     }
 
     /// The player's name.
@@ -271,11 +286,23 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> Player<B, M> {
     }
 
     /// One optimizer step on `module` (taken out with [`Player::take`]) with the gradients
-    /// `grads` at iteration `t`; the updated module becomes the player's.
-    pub fn update(&mut self, module: M, grads: GradientsParams, t: usize) -> &M {
+    /// `grads` at iteration `t`; the updated module becomes the player's. In a data-parallel
+    /// run the gradients are first averaged over the peers; if that fails, the module is put
+    /// back unchanged and the error returned.
+    pub fn update(&mut self, module: M, grads: GradientsParams, t: usize) -> Result<&M> {
+        let grads = match &self.peer {
+            Some(peer) => match peer.all_reduce_grads(&module, grads) {
+                Ok(grads) => grads,
+                Err(e) => {
+                    self.module = Some(module);
+                    return Err(e);
+                }
+            },
+            None => grads,
+        };
         let lr = self.lr_at(t);
         let updated = self.optimizer.step(lr, module, grads);
-        self.module.insert(updated)
+        Ok(self.module.insert(updated))
     }
 
     /// Replaces the module and the optimizer (a restored checkpoint).

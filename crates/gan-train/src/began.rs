@@ -159,16 +159,25 @@ where
         let d_loss = l_real.clone() - k * l_fake_d;
         let grads = GradientsParams::from_grads(d_loss.backward(), &d);
         let d_norm = measure.then(|| crate::classic::grad_norm(&d, &grads, &self.game.device));
-        self.game.discriminator.update(d, grads, t);
+        self.game.discriminator.update(d, grads, t)?;
 
         // Generator: L(G(z)) under the updated discriminator.
         let frozen = self.game.discriminator.module().clone().no_grad();
         let g_loss = l1_energy(fake.clone(), frozen.autoencode(fake).0).mean();
-        let g_norm = self.game.update_generator(g_loss.clone(), measure);
+        let g_norm = self.game.update_generator(g_loss.clone(), measure)?;
 
         // The controller, on the values of this iteration's two updates.
-        let l_real = l_real.detach().inner();
-        let l_fake = g_loss.detach().inner();
+        let mut l_real = l_real.detach().inner();
+        let mut l_fake = g_loss.detach().inner();
+        if let Some(peer) = &self.game.peer {
+            // k_t is shared state: every replica updates it from the global minibatch's losses.
+            let both = peer.mean(
+                Tensor::cat(vec![l_real, l_fake], 0),
+                "BEGAN's loss all-reduce",
+            )?;
+            l_real = both.clone().narrow(0, 0, 1);
+            l_fake = both.narrow(0, 1, 1);
+        }
         let d_loss = d_loss.detach().inner();
         self.k = began_balance(
             self.k.clone(),
@@ -232,5 +241,9 @@ where
 
     fn preview(&self, n: usize, seed: u64) -> Option<Tensor<B::InnerBackend, 2>> {
         Some(self.game.preview(n, seed))
+    }
+
+    fn join(&mut self, peer: &crate::parallel::Peer) {
+        self.game.join(peer);
     }
 }

@@ -21,7 +21,8 @@ use crate::ema::ema_update;
 use crate::error::{Result as TrainResult, TrainError};
 use crate::loss::GanLoss;
 use crate::optim::OptimizerConfig;
-use crate::penalty::{GradientPenalty, dragan_points, gradient_penalty};
+use crate::parallel::Shard;
+use crate::penalty::{GradientPenalty, dragan_points_shard, gradient_penalty};
 
 /// The classic algorithm's name in checkpoints.
 pub const CLASSIC: &str = "classic";
@@ -384,6 +385,7 @@ where
     rng: GanRng,
     device: B::Device,
     iteration: usize,
+    shard: Shard,
 }
 
 /// The classic algorithm's own state in a checkpoint (in format version 1 these were
@@ -419,6 +421,7 @@ where
         let schedule = config.lr_schedule();
         Ok(Self {
             rng: rng_from_seed(config.seed),
+            shard: Shard::WHOLE,
             ema: config.ema_decay.map(|_| generator.valid()),
             generator: Player::new(
                 "generator",
@@ -517,6 +520,13 @@ where
         self.prior.sample(n, dim, &mut self.rng, &self.device)
     }
 
+    /// `m` latent codes for a training step: in a data-parallel run, this replica's rows of
+    /// the global minibatch's codes (see [`crate::parallel`]).
+    fn training_noise(&mut self, m: usize) -> Tensor<B, 2> {
+        let z = self.sample_noise(self.shard.global(m));
+        self.shard.rows(z)
+    }
+
     /// One iteration of Algorithm 1.
     pub fn step<S: BatchSource<B> + ?Sized>(
         &mut self,
@@ -536,7 +546,7 @@ where
             &self.device,
             iteration_seed(self.config.seed, self.iteration),
         );
-        let m = self.config.batch_size;
+        let m = self.shard.local(self.config.batch_size);
         let reuse = self.config.k == 1 && !self.config.fresh_noise_for_generator;
         let mut last = None;
         for _ in 0..self.config.k {
@@ -548,7 +558,7 @@ where
             Some(kept) => kept,
             None => {
                 let Batch { labels, .. } = data.next_batch(m, &self.device);
-                let z = self.sample_noise(m);
+                let z = self.training_noise(m);
                 (self.generator().generate(z, labels.clone()), labels)
             }
         };
@@ -564,7 +574,7 @@ where
         let g = self.generator.take();
         let grads = GradientsParams::from_grads(g_loss.backward(), &g);
         let g_norm = measure.then(|| grad_norm(&g, &grads, &self.device));
-        let g = self.generator.update(g, grads, self.iteration);
+        let g = self.generator.update(g, grads, self.iteration)?;
         if let (Some(decay), Some(ema)) = (self.config.ema_decay, self.ema.take()) {
             self.ema = Some(ema_update(ema, &g.valid(), decay));
         }
@@ -608,7 +618,7 @@ where
         measure: bool,
         keep_fake: bool,
     ) -> TrainResult<DiscriminatorStep<B>> {
-        let m = self.config.batch_size;
+        let m = self.shard.local(self.config.batch_size);
         let Batch { samples, labels } = data.next_batch(m, &self.device);
         if labels.is_none() {
             if self.generator().num_classes().is_some() {
@@ -628,19 +638,23 @@ where
                 expected: self.discriminator().input_features(),
             });
         }
-        let z = self.sample_noise(m);
+        let z = self.training_noise(m);
         let fake = self.generator().generate(z, labels.clone());
         let penalty_points = self.config.penalty.map(|penalty| {
             let real = samples.clone().inner();
             match penalty {
                 GradientPenalty::WganGp { .. } => {
-                    let eps: Vec<f32> = (0..m).map(|_| self.rng.random::<f32>()).collect();
+                    let global = self.shard.global(m);
+                    let eps: Vec<f32> = (0..global).map(|_| self.rng.random::<f32>()).collect();
+                    let eps = self.shard.pick(eps, 1);
                     let eps =
                         Tensor::<B::InnerBackend, 1>::from_floats(eps.as_slice(), &self.device)
                             .reshape([m, 1]);
                     real * eps.clone() + fake.clone().inner() * (eps.neg() + 1.0)
                 }
-                GradientPenalty::Dragan { .. } => dragan_points(real, &mut self.rng),
+                GradientPenalty::Dragan { .. } => {
+                    dragan_points_shard(real, &mut self.rng, self.shard)
+                }
                 GradientPenalty::R1 { .. } => real,
             }
         });
@@ -674,7 +688,7 @@ where
         }
         let grads = GradientsParams::from_grads(objective.backward(), &d);
         let grad_norm = measure.then(|| grad_norm(&d, &grads, &self.device));
-        self.discriminator.update(d, grads, self.iteration);
+        self.discriminator.update(d, grads, self.iteration)?;
         if let Some(c) = self.config.weight_clip {
             let d = self.discriminator.take();
             self.discriminator.put(d.map(&mut Clip { bound: c }));
@@ -851,6 +865,12 @@ where
             Tensor::<B::InnerBackend, 1, Int>::from_ints(labels.as_slice(), &self.device)
         });
         Some(self.generate(z, labels))
+    }
+
+    fn join(&mut self, peer: &crate::parallel::Peer) {
+        self.generator.join(peer);
+        self.discriminator.join(peer);
+        self.shard = peer.shard();
     }
 }
 

@@ -134,7 +134,7 @@ where
         let d_loss = ebgan_discriminator_loss(e_real.clone(), e_fake.clone(), self.ebgan.margin);
         let grads = GradientsParams::from_grads(d_loss.backward(), &d);
         let d_norm = measure.then(|| crate::classic::grad_norm(&d, &grads, &self.game.device));
-        self.game.discriminator.update(d, grads, t);
+        self.game.discriminator.update(d, grads, t)?;
 
         // Generator: lower the energy of its samples, spread their codes.
         let frozen = self.game.discriminator.module().clone().no_grad();
@@ -142,7 +142,7 @@ where
         let energy = mse_energy(fake, reconstruction).mean();
         let pt = pull_away(codes);
         let g_loss = energy.clone() + pt.clone() * self.ebgan.pull_away;
-        let g_norm = self.game.update_generator(g_loss.clone(), measure);
+        let g_norm = self.game.update_generator(g_loss.clone(), measure)?;
 
         let log = StepLog::new()
             .loss("d_loss", "discriminator loss", d_loss.detach().inner())
@@ -187,5 +187,9 @@ where
 
     fn preview(&self, n: usize, seed: u64) -> Option<Tensor<B::InnerBackend, 2>> {
         Some(self.game.preview(n, seed))
+    }
+
+    fn join(&mut self, peer: &crate::parallel::Peer) {
+        self.game.join(peer);
     }
 }

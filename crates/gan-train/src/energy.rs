@@ -22,6 +22,7 @@ use crate::algorithm::Player;
 use crate::checkpoint::{CheckpointReader, CheckpointWriter};
 use crate::classic::{TrainConfig, finite_sum, iteration_seed};
 use crate::error::{Result as TrainResult, TrainError};
+use crate::parallel::Peer;
 use crate::variant::{GeneratorSide, check_shared, saved_config};
 
 /// The per-sample mean squared reconstruction error `E(x) = ‖D(x) − x‖² / n`.
@@ -119,6 +120,8 @@ where
     pub discriminator: Player<B, A>,
     pub device: B::Device,
     pub iteration: usize,
+    /// The peer of a data-parallel run, when this game is one replica.
+    pub peer: Option<Peer>,
 }
 
 impl<B, G, A> AutoencoderGame<B, G, A>
@@ -163,6 +166,7 @@ where
             config,
             device,
             iteration: 0,
+            peer: None,
         })
     }
 
@@ -176,7 +180,7 @@ where
             &self.device,
             iteration_seed(self.config.seed, self.iteration),
         );
-        let m = self.config.batch_size;
+        let m = self.generator.shard.local(self.config.batch_size);
         let Batch { samples, .. } = data.next_batch(m, &self.device);
         let features = samples.dims()[1];
         let expected = self.discriminator.module().input_features();
@@ -200,14 +204,21 @@ where
         &mut self,
         g_loss: Tensor<B, 1>,
         measure: bool,
-    ) -> Option<Tensor<B::InnerBackend, 1>> {
+    ) -> TrainResult<Option<Tensor<B::InnerBackend, 1>>> {
         let grads = GradientsParams::from_grads(g_loss.backward(), self.generator.player.module());
         let norm = measure.then(|| {
             crate::classic::grad_norm(self.generator.player.module(), &grads, &self.device)
         });
-        self.generator.update(grads, self.iteration);
+        self.generator.update(grads, self.iteration)?;
         self.iteration += 1;
-        norm
+        Ok(norm)
+    }
+
+    /// Joins a data-parallel run as `peer`: both players and the noise.
+    pub fn join(&mut self, peer: &Peer) {
+        self.generator.join(peer);
+        self.discriminator.join(peer);
+        self.peer = Some(peer.clone());
     }
 
     pub fn finite(&self) -> bool {

@@ -131,6 +131,18 @@ pub enum TrainError {
         /// The non-finite value.
         value: f32,
     },
+    /// A collective call between the peers of a data-parallel run failed: a peer stopped, or
+    /// the peers' calls did not match.
+    #[error(
+        "{what} between the peers of a data-parallel run failed ({reason}): a peer stopped or \
+         lost its connection; the last checkpoint is kept, resume with the same peers"
+    )]
+    Collective {
+        /// Which call, e.g. `"a gradient all-reduce"`.
+        what: &'static str,
+        /// Burn's collective error.
+        reason: String,
+    },
     /// Saving or restoring a checkpoint failed.
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),

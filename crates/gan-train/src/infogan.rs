@@ -357,7 +357,10 @@ where
             &self.device,
             iteration_seed(self.config.seed, self.iteration),
         );
-        let (m, t) = (self.config.batch_size, self.iteration);
+        let (m, t) = (
+            self.generator.shard.local(self.config.batch_size),
+            self.iteration,
+        );
         let Batch { samples, .. } = data.next_batch(m, &self.device);
         let expected = self.discriminator().input_features();
         if samples.dims()[1] != expected {
@@ -368,7 +371,12 @@ where
             });
         }
         let z = self.generator.noise(m, self.noise_dim(), &self.device);
-        let (categories, continuous) = self.info.draw(m, &mut self.generator.rng);
+        let shard = self.generator.shard;
+        let (categories, continuous) = self.info.draw(shard.global(m), &mut self.generator.rng);
+        let (categories, continuous) = (
+            shard.pick(categories, 1),
+            shard.pick(continuous, self.info.continuous),
+        );
         let codes = self.info.codes::<B>(&categories, &continuous, &self.device);
         let fake = self
             .generator()
@@ -405,8 +413,8 @@ where
         let d_grads = GradientsParams::from_module(&mut grads, &d);
         let q_grads = GradientsParams::from_module(&mut grads, &q);
         let d_norm = measure.then(|| grad_norm(&d, &d_grads, &self.device));
-        self.discriminator.update(d, d_grads, t);
-        self.q.update(q, q_grads, t);
+        self.discriminator.update(d, d_grads, t)?;
+        self.q.update(q, q_grads, t)?;
 
         // Generator: the adversarial loss plus λ L_I through the updated, frozen D and Q.
         let frozen_d = self.discriminator().clone().no_grad();
@@ -421,7 +429,7 @@ where
         let g_loss = self.config.loss.generator(logits) + info.total.clone() * lambda;
         let grads = GradientsParams::from_grads(g_loss.backward(), self.generator());
         let g_norm = measure.then(|| grad_norm(self.generator(), &grads, &self.device));
-        self.generator.update(grads, t);
+        self.generator.update(grads, t)?;
         self.iteration += 1;
 
         let mut log = StepLog::new()
@@ -504,5 +512,11 @@ where
         let categories: Vec<usize> = (0..n).map(|i| i % columns).collect();
         let continuous = vec![0.0; n * self.info.continuous];
         Some(self.generate(z, &categories, &continuous))
+    }
+
+    fn join(&mut self, peer: &crate::parallel::Peer) {
+        self.generator.join(peer);
+        self.discriminator.join(peer);
+        self.q.join(peer);
     }
 }

@@ -28,6 +28,7 @@ mod error;
 mod infogan;
 mod loss;
 mod optim;
+pub mod parallel;
 pub mod penalty;
 pub mod run;
 mod variant;
@@ -48,6 +49,10 @@ pub use error::{CheckpointError, Result, TrainError};
 pub use infogan::{INFOGAN, InfoGan, InfoGanConfig, InfoTerms, information_loss};
 pub use loss::{GanLoss, softplus};
 pub use optim::{AdamParams, GanOptimizer, OptimizerConfig, RmsPropParams, SgdParams};
-pub use penalty::{GradientPenalty, PenaltyTerms, dragan_points, gradient_penalty, input_gradient};
+pub use parallel::{Peer, Shard, ShardedSource};
+pub use penalty::{
+    GradientPenalty, PenaltyTerms, dragan_points, dragan_points_shard, gradient_penalty,
+    input_gradient,
+};
 pub use run::{Metrics, Observer, Preview, RunConfig, RunDir, RunSummary, fit};
 pub use variant::check_shared;

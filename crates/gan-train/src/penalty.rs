@@ -35,6 +35,7 @@ use gan_models::Discriminator;
 use rand::{Rng, RngExt};
 
 use crate::error::{Result as TrainResult, TrainError};
+use crate::parallel::Shard;
 
 /// A penalty on the norm of the discriminator's gradient with respect to its input.
 #[derive(Config, Debug, Copy, PartialEq)]
@@ -120,10 +121,24 @@ impl GradientPenalty {
 /// - `real`: `[batch, features]`
 /// - output: `[batch, features]`
 pub fn dragan_points<B: Backend, R: Rng + ?Sized>(real: Tensor<B, 2>, rng: &mut R) -> Tensor<B, 2> {
+    dragan_points_shard(real, rng, Shard::WHOLE)
+}
+
+/// [`dragan_points`] for one replica of a data-parallel run: `real` is the replica's rows of
+/// the global minibatch, the noise `u` and `α` are drawn for the whole global minibatch (so
+/// every replica's RNG advances alike) and the replica's rows kept. The scale `std(x)` is the
+/// replica's own rows'.
+pub fn dragan_points_shard<B: Backend, R: Rng + ?Sized>(
+    real: Tensor<B, 2>,
+    rng: &mut R,
+    shard: Shard,
+) -> Tensor<B, 2> {
     let [m, n] = real.dims();
     let device = real.device();
-    let u: Vec<f32> = (0..m * n).map(|_| rng.random::<f32>()).collect();
-    let alpha: Vec<f32> = (0..m).map(|_| rng.random::<f32>()).collect();
+    let global = shard.global(m);
+    let u: Vec<f32> = (0..global * n).map(|_| rng.random::<f32>()).collect();
+    let alpha: Vec<f32> = (0..global).map(|_| rng.random::<f32>()).collect();
+    let (u, alpha) = (shard.pick(u, n), shard.pick(alpha, 1));
     let u = Tensor::<B, 1>::from_floats(u.as_slice(), &device).reshape([m, n]);
     let alpha = Tensor::<B, 1>::from_floats(alpha.as_slice(), &device).reshape([m, 1]);
     let std = if m * n > 1 {

@@ -19,18 +19,19 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::config::Config;
-use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::{ElementConversion, Tensor};
 use gan_data::BatchSource;
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::algorithm::Algorithm;
+use crate::algorithm::{Algorithm, StepLog};
 use crate::checkpoint::{
     latest_checkpoint, load_checkpoint, prune_checkpoints, save_checkpoint, write_atomic,
 };
 use crate::error::{Result as TrainResult, TrainError};
+use crate::parallel::{Peer, ShardedSource};
 
 /// How often a run logs, draws and checkpoints.
 #[derive(Config, Debug, PartialEq)]
@@ -419,11 +420,83 @@ where
     A: Algorithm<B>,
     S: BatchSource<B> + ?Sized,
 {
-    let result = fit_inner(algorithm, data, dir, run, resume, observers);
+    let result = fit_inner(algorithm, data, dir, run, resume, observers, None);
     for o in observers.iter_mut() {
         o.on_finish();
     }
     result
+}
+
+/// [`fit`] for one peer of a data-parallel run (see [`crate::parallel`]). The peer must be
+/// registered with Burn's collective; every peer of the run calls `fit_peer` with its own
+/// replica of `algorithm` (built from the same config and the same initial weights) and its
+/// own `data` (built with the same seed), at the same time.
+///
+/// `algorithm` [joins](Algorithm::join) `peer` and `data` is wrapped so that it yields the
+/// peer's rows of each global minibatch ([`ShardedSource`]). Every peer reads a checkpoint to
+/// resume from `dir`; only the leader ([`Peer::is_leader`]) writes `dir`: metrics,
+/// checkpoints, and what its observers draw (the other peers are usually given no
+/// observers). The peers agree every iteration on whether to stop, so that a stop requested on
+/// one of them (Ctrl-C) stops all of them at the same iteration, and the logged scalars and
+/// the divergence checks use the means over the peers.
+pub fn fit_peer<B, A, S>(
+    algorithm: &mut A,
+    data: S,
+    dir: &RunDir,
+    run: &RunConfig,
+    resume: bool,
+    observers: &mut [&mut dyn Observer],
+    peer: &Peer,
+) -> TrainResult<RunSummary>
+where
+    B: AutodiffBackend,
+    A: Algorithm<B>,
+    S: BatchSource<B>,
+{
+    algorithm.join(peer);
+    let mut data = ShardedSource::new(data, peer.shard());
+    let result = fit_inner(
+        algorithm,
+        &mut data,
+        dir,
+        run,
+        resume,
+        observers,
+        Some(peer),
+    );
+    for o in observers.iter_mut() {
+        o.on_finish();
+    }
+    result
+}
+
+/// Whether any peer asks to stop: every peer calls this once an iteration, so all of them stop
+/// at the same iteration.
+fn agree_to_stop<B: AutodiffBackend>(
+    peer: &Peer,
+    stop: bool,
+    device: &B::Device,
+) -> TrainResult<bool> {
+    let flag = Tensor::<B::InnerBackend, 1>::from_floats([if stop { 1.0f32 } else { 0.0 }], device);
+    let any = peer.mean(flag, "the stop agreement")?;
+    Ok(any.into_scalar().elem::<f32>() > 0.0)
+}
+
+/// The step's scalars as means over all peers, read back in one transfer.
+fn peer_means<B: burn::tensor::backend::Backend>(
+    scalars: &StepLog<B>,
+    peer: &Peer,
+) -> TrainResult<Vec<(&'static str, f32)>> {
+    if scalars.entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let values = Tensor::cat(scalars.entries.iter().map(|e| e.value.clone()).collect(), 0);
+    let values = peer
+        .mean(values, "the scalar log all-reduce")?
+        .into_data()
+        .iter::<f32>()
+        .collect::<Vec<_>>();
+    Ok(scalars.entries.iter().map(|e| e.key).zip(values).collect())
 }
 
 /// Hands the algorithm's preview to the observers that want one.
@@ -460,16 +533,18 @@ struct Window<B: burn::tensor::backend::Backend> {
 
 impl<B: burn::tensor::backend::Backend> Window<B> {
     /// Reads the window back and fails on the first non-finite loss, naming its iteration.
-    fn check(&mut self, next_first_step: usize) -> TrainResult<()> {
+    /// With a peer, the losses are the means over all peers, so every peer fails alike.
+    fn check(&mut self, next_first_step: usize, peer: Option<&Peer>) -> TrainResult<()> {
         let first_step = std::mem::replace(&mut self.first_step, next_first_step);
         if self.values.is_empty() || self.names.is_empty() {
             self.values.clear();
             return Ok(());
         }
-        let values = Tensor::cat(std::mem::take(&mut self.values), 0)
-            .into_data()
-            .iter::<f32>()
-            .collect::<Vec<_>>();
+        let mut values = Tensor::cat(std::mem::take(&mut self.values), 0);
+        if let Some(peer) = peer {
+            values = peer.mean(values, "the loss all-reduce")?;
+        }
+        let values = values.into_data().iter::<f32>().collect::<Vec<_>>();
         for (i, losses) in values.chunks_exact(self.names.len()).enumerate() {
             for (what, value) in self.names.iter().zip(losses) {
                 if !value.is_finite() {
@@ -492,6 +567,7 @@ fn fit_inner<B, A, S>(
     run: &RunConfig,
     resume: bool,
     observers: &mut [&mut dyn Observer],
+    peer: Option<&Peer>,
 ) -> TrainResult<RunSummary>
 where
     B: AutodiffBackend,
@@ -499,13 +575,18 @@ where
     S: BatchSource<B> + ?Sized,
 {
     run.validate()?;
+    let leader = peer.is_none_or(Peer::is_leader);
     let checkpoint = dir.check_start(resume)?;
-    for path in [dir.root().to_path_buf(), dir.samples(), dir.checkpoints()] {
-        fs::create_dir_all(&path).map_err(io("cannot create", &path))?;
+    if leader {
+        for path in [dir.root().to_path_buf(), dir.samples(), dir.checkpoints()] {
+            fs::create_dir_all(&path).map_err(io("cannot create", &path))?;
+        }
     }
     match checkpoint {
         Some(checkpoint) => {
-            if let Some(warning) = crate::checkpoint::stale_latest(&dir.checkpoints()) {
+            if let Some(warning) = crate::checkpoint::stale_latest(&dir.checkpoints())
+                && leader
+            {
                 for o in observers.iter_mut() {
                     o.on_warning(&warning);
                 }
@@ -526,33 +607,42 @@ where
                 other => other,
             })?;
             // Drop metrics of iterations after the checkpoint: they are about to run again.
-            let (metrics, torn) = dir.read_metrics_to_resume()?;
-            if let Some(torn) = torn {
-                for o in observers.iter_mut() {
-                    o.on_warning(&torn);
+            if leader {
+                let (metrics, torn) = dir.read_metrics_to_resume()?;
+                if let Some(torn) = torn {
+                    for o in observers.iter_mut() {
+                        o.on_warning(&torn);
+                    }
                 }
+                let kept: Vec<Metrics> = metrics
+                    .into_iter()
+                    .filter(|m| m.step <= algorithm.iteration())
+                    .collect();
+                let mut text = String::new();
+                for m in &kept {
+                    text.push_str(&serde_json::to_string(m).expect("metrics serialise"));
+                    text.push('\n');
+                }
+                write_atomic(&dir.metrics(), text.as_bytes())?;
             }
-            let kept: Vec<Metrics> = metrics
-                .into_iter()
-                .filter(|m| m.step <= algorithm.iteration())
-                .collect();
-            let mut text = String::new();
-            for m in &kept {
-                text.push_str(&serde_json::to_string(m).expect("metrics serialise"));
-                text.push('\n');
-            }
-            write_atomic(&dir.metrics(), text.as_bytes())?;
         }
-        None => {
+        None if leader => {
             let path = dir.metrics();
             File::create(&path).map_err(io("cannot create", &path))?;
         }
+        None => {}
     }
     let metrics_path = dir.metrics();
-    let mut metrics_file = OpenOptions::new()
-        .append(true)
-        .open(&metrics_path)
-        .map_err(io("cannot open", &metrics_path))?;
+    let mut metrics_file = if leader {
+        Some(
+            OpenOptions::new()
+                .append(true)
+                .open(&metrics_path)
+                .map_err(io("cannot open", &metrics_path))?,
+        )
+    } else {
+        None
+    };
 
     let total = algorithm.iterations();
     let started_at = algorithm.iteration();
@@ -575,7 +665,7 @@ where
             if window.names != names {
                 // Which losses a step reports may change (e.g. a penalty that starts later):
                 // check what was collected under the old names first.
-                window.check(iteration - 1)?;
+                window.check(iteration - 1, peer)?;
                 window.names = names;
             }
             window.values.push(values);
@@ -583,16 +673,22 @@ where
         for o in observers.iter_mut() {
             o.on_iteration(iteration);
         }
-        let stop = iteration < total && observers.iter().any(|o| o.stop_requested());
+        let mut stop = iteration < total && observers.iter().any(|o| o.stop_requested());
+        if let Some(peer) = peer {
+            stop = agree_to_stop::<B>(peer, stop, algorithm.device())? && iteration < total;
+        }
         let checkpoint = stop
             || iteration == total
             || (run.checkpoint_every > 0 && iteration % run.checkpoint_every == 0);
         if log || checkpoint {
-            window.check(iteration)?;
+            window.check(iteration, peer)?;
         }
         if log {
             // The window check above has just read this iteration's watched losses.
-            let host = scalars.to_host();
+            let host = match peer {
+                Some(peer) => peer_means(&scalars, peer)?,
+                None => scalars.to_host(),
+            };
             let now = Instant::now();
             let rate = (iteration - window_start.1) as f64
                 / now.duration_since(window_start.0).as_secs_f64().max(1e-9);
@@ -605,7 +701,9 @@ where
             };
             let mut line = serde_json::to_string(&metrics).expect("metrics serialise");
             line.push('\n');
-            append_line(&mut metrics_file, &line).map_err(io("cannot write", &metrics_path))?;
+            if let Some(file) = metrics_file.as_mut() {
+                append_line(file, &line).map_err(io("cannot write", &metrics_path))?;
+            }
             for o in observers.iter_mut() {
                 o.on_metrics(&metrics);
             }
@@ -624,8 +722,13 @@ where
                     value: f32::NAN,
                 });
             }
-            let path = save_checkpoint(algorithm, data, &dir.checkpoints())?;
-            prune_checkpoints(&dir.checkpoints(), run.keep_checkpoints)?;
+            let path = if leader {
+                let path = save_checkpoint(algorithm, data, &dir.checkpoints())?;
+                prune_checkpoints(&dir.checkpoints(), run.keep_checkpoints)?;
+                path
+            } else {
+                dir.checkpoints()
+            };
             for o in observers.iter_mut() {
                 o.on_checkpoint(iteration, &path);
             }
@@ -639,6 +742,7 @@ where
     }
     let seconds = start.elapsed().as_secs_f64();
     let checkpoint = match dir.latest_checkpoint() {
+        _ if !leader => dir.checkpoints(),
         Some(path) => path,
         // Resumed at the final iteration: nothing ran, the checkpoint is the final one.
         None => save_checkpoint(algorithm, data, &dir.checkpoints())?,

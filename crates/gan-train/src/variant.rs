@@ -14,6 +14,7 @@ use crate::classic::{TrainConfig, finite_sum};
 use crate::ema::ema_update;
 use crate::error::{Result as TrainResult, TrainError};
 use crate::loss::GanLoss;
+use crate::parallel::{Peer, Shard};
 
 /// Checks the shared settings of `config` for the algorithm named `algorithm`, refusing what it
 /// does not use: weight clipping, gradient penalties, `k > 1` and, unless `uses_loss`, a loss
@@ -52,6 +53,8 @@ pub(crate) struct GeneratorSide<B: AutodiffBackend, G: Generator<B> + AutodiffMo
     pub ema_decay: Option<f64>,
     pub prior: Prior,
     pub rng: GanRng,
+    /// The rows of the global minibatch this replica trains on.
+    pub shard: Shard,
 }
 
 impl<B, G> GeneratorSide<B, G>
@@ -74,21 +77,33 @@ where
             ema_decay: config.ema_decay,
             prior,
             rng: rng_from_seed(config.seed),
+            shard: Shard::WHOLE,
         }
     }
 
-    /// `n` codes of dimension `dim` from the prior.
+    /// Joins a data-parallel run as `peer`.
+    pub fn join(&mut self, peer: &Peer) {
+        self.player.join(peer);
+        self.shard = peer.shard();
+    }
+
+    /// `n` training codes of dimension `dim` from the prior: this replica's rows of the
+    /// global minibatch's codes.
     pub fn noise(&mut self, n: usize, dim: usize, device: &B::Device) -> Tensor<B, 2> {
-        self.prior.sample(n, dim, &mut self.rng, device)
+        let z = self
+            .prior
+            .sample(self.shard.global(n), dim, &mut self.rng, device);
+        self.shard.rows(z)
     }
 
     /// One optimizer step of the generator at iteration `t`, then the weight average.
-    pub fn update(&mut self, grads: GradientsParams, t: usize) {
+    pub fn update(&mut self, grads: GradientsParams, t: usize) -> TrainResult<()> {
         let g = self.player.take();
-        let g = self.player.update(g, grads, t);
+        let g = self.player.update(g, grads, t)?;
         if let (Some(decay), Some(ema)) = (self.ema_decay, self.ema.take()) {
             self.ema = Some(ema_update(ema, &g.valid(), decay));
         }
+        Ok(())
     }
 
     /// The generator for sampling: the weight average when kept, else the current weights.
