@@ -8,7 +8,6 @@ use std::sync::Arc;
 use crate::preview::SampleView;
 use burn::config::Config;
 use burn::module::AutodiffModule;
-use burn::module::Module;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use gan_data::{ImageDataset, ImageLoader, ImageSet, PixelRange};
 use gan_models::{
@@ -555,6 +554,19 @@ pub fn run_images<B: AutodiffBackend>(
     })
 }
 
+/// Replica `i` of a module for the peers of a data-parallel run: the module itself for the
+/// first, a fork (same weights and parameter ids, a graph of its own) for the others.
+pub(crate) fn replica<B: AutodiffBackend, M: AutodiffModule<B>>(
+    i: usize,
+    module: &M,
+    device: &B::Device,
+) -> M {
+    match i {
+        0 => module.clone(),
+        _ => module.clone().fork(device),
+    }
+}
+
 /// One image run, generic over the networks.
 struct ImageJob<'a, 'o, B: AutodiffBackend> {
     config: &'a ImageRunConfig,
@@ -583,9 +595,12 @@ impl<B: AutodiffBackend> NetworksTask<B> for ImageJob<'_, '_, B> {
         // Replicas of a data-parallel run share the initial weights and parameter ids: each is
         // a fork of the same modules.
         let replicas = self.parallel.devices;
-        let fork = |i: usize, m: G| if i == 0 { m } else { m.clone().fork(&device) };
-        let fork_d = |i: usize, m: D| if i == 0 { m } else { m.clone().fork(&device) };
-        let players = |i: usize| (fork(i, generator.clone()), fork_d(i, discriminator.clone()));
+        let players = |i: usize| {
+            (
+                replica(i, &generator, &device),
+                replica(i, &discriminator, &device),
+            )
+        };
         match &config.algorithm {
             AlgorithmConfig::Classic => {
                 let all = (0..replicas)
@@ -603,11 +618,7 @@ impl<B: AutodiffBackend> NetworksTask<B> for ImageJob<'_, '_, B> {
                 let all = (0..replicas)
                     .map(|i| {
                         let (g, d) = players(i);
-                        let q = if i == 0 {
-                            q.clone()
-                        } else {
-                            q.clone().fork(&device)
-                        };
+                        let q = replica(i, &q, &device);
                         InfoGan::new(
                             training.clone(),
                             run.info.clone(),
@@ -626,11 +637,7 @@ impl<B: AutodiffBackend> NetworksTask<B> for ImageJob<'_, '_, B> {
                 let all = (0..replicas)
                     .map(|i| {
                         let (g, _) = players(i);
-                        let a = if i == 0 {
-                            autoencoder.clone()
-                        } else {
-                            autoencoder.clone().fork(&device)
-                        };
+                        let a = replica(i, &autoencoder, &device);
                         Ebgan::new(
                             training.clone(),
                             run.ebgan.clone(),
@@ -648,11 +655,7 @@ impl<B: AutodiffBackend> NetworksTask<B> for ImageJob<'_, '_, B> {
                 let all = (0..replicas)
                     .map(|i| {
                         let (g, _) = players(i);
-                        let a = if i == 0 {
-                            autoencoder.clone()
-                        } else {
-                            autoencoder.clone().fork(&device)
-                        };
+                        let a = replica(i, &autoencoder, &device);
                         Began::new(
                             training.clone(),
                             run.began.clone(),

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use crate::preview::SampleView;
 use burn::config::Config;
-use burn::module::Module;
 use burn::tensor::backend::AutodiffBackend;
 use gan_data::{Toy2d, ToySampler};
 use gan_models::{Generator, MlpDiscriminatorConfig, MlpGeneratorConfig, OutputActivation, Prior};
@@ -133,13 +132,10 @@ pub fn run_toy<B: AutodiffBackend>(
     let training = config.training.clone().with_seed(config.seed);
     let mut replicas = (0..parallel.devices)
         .map(|i| {
-            let (g, d) = match i {
-                0 => (generator.clone(), discriminator.clone()),
-                _ => (
-                    generator.clone().fork(device),
-                    discriminator.clone().fork(device),
-                ),
-            };
+            let (g, d) = (
+                crate::image::replica(i, &generator, device),
+                crate::image::replica(i, &discriminator, device),
+            );
             Trainer::new(
                 training.clone(),
                 g,
