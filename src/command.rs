@@ -23,6 +23,10 @@ use crate::image::run_images;
 use crate::sample::{RunSpec, SampleRequest, Samples, interpolate_run, sample_run, sweep_code_run};
 use crate::toy::run_toy;
 use crate::train::{Metrics, Observer};
+use crate::translation::{
+    Direction, TranslationEval, TranslationRunConfig, evaluate_translation, run_translation,
+    translate_run,
+};
 use gan_run::{GanError, Parallel};
 
 /// What [`train`] trains: a run config, the run directory, and whether to resume it.
@@ -156,6 +160,124 @@ impl BackendTask for TrainJob {
                     started_at: r.started_at,
                     skipped: r.skipped,
                 }
+            }
+        })
+    }
+}
+
+/// What [`train_translation`] trains: a translation run's config and directory.
+#[derive(Clone, Debug)]
+pub struct TranslationJob {
+    /// The run's config (two image domains, CycleGAN's networks and settings).
+    pub config: TranslationRunConfig,
+    /// The run directory.
+    pub dir: PathBuf,
+    /// No progress bar and no per-run messages.
+    pub quiet: bool,
+    /// Continue the run in `dir` from its newest checkpoint.
+    pub resume: bool,
+    /// Stops the run at a checkpoint when set (see [`StopSignal`]).
+    pub stop: Option<StopSignal>,
+    /// The peers of a data-parallel run (one by default).
+    pub parallel: Parallel,
+}
+
+/// Trains the translation run `job` (CycleGAN) on the chosen backend and device, with a
+/// terminal progress bar unless quiet.
+pub fn train_translation(
+    backend: BackendKind,
+    device: DeviceChoice,
+    job: TranslationJob,
+) -> Result<TrainReport> {
+    run_on(backend, device, job)?
+}
+
+impl BackendTask for TranslationJob {
+    type Output = Result<TrainReport>;
+
+    fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output {
+        let mut bar = TrainingBar::new(self.quiet, self.stop.clone());
+        let options = RunOptions::new()
+            .resume(self.resume)
+            .quiet(self.quiet)
+            .parallel(self.parallel.clone())
+            .observer(&mut bar);
+        let r = run_translation::<B>(&self.config, &self.dir, &device, options)?;
+        Ok(TrainReport {
+            dir: r.dir,
+            last: r.last,
+            seconds: r.seconds,
+            started_at: r.started_at,
+            skipped: Vec::new(),
+        })
+    }
+}
+
+/// Translates `images` (`[n, features]` in `[-1, 1]`) with the trained translation run in
+/// `run`, in `direction`, on the chosen backend and device: the translations in `[-1, 1]` and
+/// their image shape.
+pub fn translate(
+    backend: BackendKind,
+    device: DeviceChoice,
+    run: &Path,
+    direction: Direction,
+    images: Vec<f32>,
+) -> Result<(Vec<f32>, [usize; 3])> {
+    let task = Translate {
+        run: run.to_path_buf(),
+        direction,
+        images,
+    };
+    run_on(backend, device, task)?
+}
+
+/// Translating.
+struct Translate {
+    run: PathBuf,
+    direction: Direction,
+    images: Vec<f32>,
+}
+
+impl BackendTask for Translate {
+    type Output = Result<(Vec<f32>, [usize; 3])>;
+
+    fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output {
+        translate_run::<B::InnerBackend>(&self.run, self.direction, &self.images, &device)
+    }
+}
+
+/// Measures the translation run in `run` on its held-out images
+/// ([`crate::translation::evaluate_translation`]), with progress on stderr unless `quiet`.
+pub fn eval_translation(
+    backend: BackendKind,
+    device: DeviceChoice,
+    run: &Path,
+    classifier_dir: Option<PathBuf>,
+    quiet: bool,
+) -> Result<TranslationEval> {
+    let task = EvalTranslation {
+        run: run.to_path_buf(),
+        classifier_dir: classifier_dir.unwrap_or_else(|| gan_data::cache_dir().join("classifiers")),
+        quiet,
+    };
+    run_on(backend, device, task)?
+}
+
+/// Measuring a translation run.
+struct EvalTranslation {
+    run: PathBuf,
+    classifier_dir: PathBuf,
+    quiet: bool,
+}
+
+impl BackendTask for EvalTranslation {
+    type Output = Result<TranslationEval>;
+
+    fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output {
+        let quiet = self.quiet;
+        evaluate_translation::<B>(&self.run, &self.classifier_dir, &device, &mut |line| {
+            if !quiet {
+                eprintln!("{line}");
             }
         })
     }

@@ -40,6 +40,6 @@ pub use gan_data as data;
 pub use gan_eval as metrics;
 pub use gan_models as models;
 pub use gan_run as run;
-pub use gan_run::{GanError, Result, RunOptions, eval, image, sample, toy};
+pub use gan_run::{GanError, Result, RunOptions, eval, image, sample, toy, translation};
 pub use gan_train as train;
 pub use gan_viz as viz;

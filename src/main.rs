@@ -9,9 +9,10 @@ use gan::command::{self, EvalTarget, TrainJob};
 use gan::data::{DatasetSource, ImageDataset, ImageFolderConfig, Toy2d};
 use gan::eval::{EvalData, EvalRequest, Metric};
 use gan::image::{ImageNetworks, ImageRunConfig, ModelKind};
-use gan::sample::{RunSpec, SampleRequest};
+use gan::sample::{RunSpec, SampleKind, SampleRequest, Samples};
 use gan::toy::ToyRunConfig;
 use gan::train::{GeneratorWeights, LossPreset, TrainConfig};
+use gan::translation::{self, Direction, TranslationRunConfig};
 use gan::{GanError, Result};
 
 /// Generative adversarial networks on Burn.
@@ -47,6 +48,9 @@ enum Command {
     Interpolate(InterpolateArgs),
     /// Evaluate a trained run: print a table of metrics and write eval.json into the run.
     Eval(EvalArgs),
+    /// Translate images with a trained translation run (`--algorithm cyclegan`): a folder, an
+    /// image or a .npy array in, a PNG grid, a .npy array or a folder of PNGs out.
+    Translate(TranslateArgs),
     /// Write a run's report: one self-contained HTML page with what ran, the training chart,
     /// the sample grids over training, the evaluation (eval.json) and the config.
     Report(ReportArgs),
@@ -78,14 +82,20 @@ enum DatasetArg {
     Cifar10,
     /// A folder of images: `folder:PATH`, or `folder` with `--data-dir PATH`.
     Folder(Option<PathBuf>),
+    /// The embedded UCI optical digits in MNIST's layout.
+    Optdigits,
+    /// Two domains for `--algorithm cyclegan`: the embedded MNIST digits and the optical
+    /// digits.
+    Digits,
+    /// Two folders of images for `--algorithm cyclegan`: `folder:A,folder:B`.
+    FolderPair(PathBuf, PathBuf),
     Ring8,
     Grid25,
     Moons,
     Spiral,
 }
 
-const DATASETS: &str =
-    "mnist-embedded, mnist, fashion-mnist, cifar10, folder:PATH, ring8, grid25, moons, spiral";
+const DATASETS: &str = "mnist-embedded, mnist, fashion-mnist, cifar10, optdigits, folder:PATH, ring8, grid25, moons, spiral; for --algorithm cyclegan: digits, folder:A,folder:B";
 
 fn parse_dataset(s: &str) -> std::result::Result<DatasetArg, String> {
     Ok(match s {
@@ -93,13 +103,23 @@ fn parse_dataset(s: &str) -> std::result::Result<DatasetArg, String> {
         "mnist" => DatasetArg::Mnist,
         "fashion-mnist" => DatasetArg::FashionMnist,
         "cifar10" => DatasetArg::Cifar10,
+        "optdigits" => DatasetArg::Optdigits,
+        "digits" => DatasetArg::Digits,
         "folder" => DatasetArg::Folder(None),
         "ring8" => DatasetArg::Ring8,
         "grid25" => DatasetArg::Grid25,
         "moons" => DatasetArg::Moons,
         "spiral" => DatasetArg::Spiral,
-        _ => match s.strip_prefix("folder:") {
-            Some(path) if !path.is_empty() => DatasetArg::Folder(Some(PathBuf::from(path))),
+        _ => match s
+            .strip_prefix("folder:")
+            .map(|rest| rest.split_once(",folder:"))
+        {
+            Some(Some((a, b))) if !a.is_empty() && !b.is_empty() => {
+                DatasetArg::FolderPair(PathBuf::from(a), PathBuf::from(b))
+            }
+            Some(None) if s.len() > "folder:".len() => {
+                DatasetArg::Folder(Some(PathBuf::from(&s["folder:".len()..])))
+            }
             _ => return Err(format!("unknown dataset {s:?}; accepted: {DATASETS}")),
         },
     })
@@ -115,6 +135,11 @@ impl DatasetArg {
             DatasetArg::Cifar10 => "cifar10".into(),
             DatasetArg::Folder(None) => "folder".into(),
             DatasetArg::Folder(Some(p)) => format!("folder:{}", p.display()),
+            DatasetArg::Optdigits => "optdigits".into(),
+            DatasetArg::Digits => "digits".into(),
+            DatasetArg::FolderPair(a, b) => {
+                format!("folder:{},folder:{}", a.display(), b.display())
+            }
             DatasetArg::Ring8 => "ring8".into(),
             DatasetArg::Grid25 => "grid25".into(),
             DatasetArg::Moons => "moons".into(),
@@ -142,6 +167,7 @@ impl DatasetArg {
         };
         Ok(match self {
             DatasetArg::MnistEmbedded => ImageDataset::EmbeddedMnist,
+            DatasetArg::Optdigits => ImageDataset::Optdigits,
             DatasetArg::Mnist => ImageDataset::Mnist(source),
             DatasetArg::FashionMnist => ImageDataset::FashionMnist(source),
             DatasetArg::Cifar10 => ImageDataset::Cifar10(source),
@@ -175,6 +201,14 @@ impl DatasetArg {
         };
         Ok(Some(match self {
             DatasetArg::MnistEmbedded => (ImageDataset::EmbeddedMnist, 28, 1, 10),
+            DatasetArg::Optdigits => (ImageDataset::Optdigits, 28, 1, 10),
+            DatasetArg::Digits | DatasetArg::FolderPair(..) => {
+                return Err(GanError::Invalid {
+                    field: "--dataset",
+                    value: self.name(),
+                    expected: "--algorithm cyclegan for two domains (the other algorithms train on one dataset)".into(),
+                });
+            }
             DatasetArg::Mnist => (ImageDataset::Mnist(source()), 28, 1, 10),
             DatasetArg::FashionMnist => (ImageDataset::FashionMnist(source()), 28, 1, 10),
             DatasetArg::Cifar10 => (ImageDataset::Cifar10(source()), 32, 3, 10),
@@ -287,8 +321,9 @@ struct TrainArgs {
     /// command line override its fields.
     #[arg(long, value_name = "FILE.json")]
     config: Option<PathBuf>,
-    /// Dataset: mnist-embedded (default), mnist, fashion-mnist, cifar10, folder:PATH, ring8,
-    /// grid25, moons or spiral.
+    /// Dataset: mnist-embedded (default), mnist, fashion-mnist, cifar10, optdigits, folder:PATH,
+    /// ring8, grid25, moons or spiral; for --algorithm cyclegan two domains: digits (MNIST and
+    /// the optical digits, the default) or folder:A,folder:B.
     #[arg(long, value_parser = parse_dataset, value_name = "NAME")]
     dataset: Option<DatasetArg>,
     /// Model: cgan-dcgan (default for images), dcgan, mlp, cgan-mlp; the 2-D datasets train mlp.
@@ -354,8 +389,9 @@ struct TrainArgs {
     #[arg(long, value_enum)]
     loss: Option<LossArg>,
     /// The GAN algorithm: classic (default; Algorithm 1 with --loss), infogan, dragan (the
-    /// non-saturating loss with the DRAGAN penalty, no batch norm in D), ebgan or began. The
-    /// last three train unconditional networks on image datasets.
+    /// non-saturating loss with the DRAGAN penalty, no batch norm in D), ebgan, began (these
+    /// three train unconditional networks on image datasets) or cyclegan (translation between
+    /// two domains: --dataset digits or folder:A,folder:B).
     #[arg(long, value_enum)]
     algorithm: Option<AlgorithmArg>,
     /// Write a checkpoint every N iterations (0: only at the end).
@@ -452,6 +488,36 @@ struct SampleArgs {
     /// to FILE.labels.npy), or DIR/ (one PNG per image, for pytorch-fid and the like, with
     /// labels.csv for a conditional run).
     #[arg(long, value_name = "FILE|DIR/")]
+    out: PathBuf,
+    #[command(flatten)]
+    backend: BackendArgs,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum DirectionArg {
+    /// G: from domain A (the run's `a`) to domain B.
+    A2b,
+    /// F: from domain B back to domain A.
+    B2a,
+}
+
+#[derive(Args, Debug)]
+struct TranslateArgs {
+    /// The translation run directory (`gan train --algorithm cyclegan` prints it last).
+    #[arg(long, value_name = "DIR")]
+    run: PathBuf,
+    /// Which generator: a2b (G) or b2a (F).
+    #[arg(long, value_enum)]
+    direction: DirectionArg,
+    /// The images: a folder of PNG/JPEG images (read recursively in sorted order, centre-cropped
+    /// and resized to the run's images as its training folders were), one image file, or a
+    /// NumPy .npy array of float32 [N, C, H, W] in [0, 1] (what `gan sample` writes).
+    #[arg(long, value_name = "FOLDER|FILE")]
+    input: PathBuf,
+    /// Output: FILE.png (a grid: rows of up to 8 inputs, each above its translations), FILE.npy
+    /// (float32 [N, C, H, W] in [0, 1]) or DIR (one PNG per translation, 000000.png, ..., in
+    /// the inputs' order).
+    #[arg(long, value_name = "FILE.png|FILE.npy|DIR")]
     out: PathBuf,
     #[command(flatten)]
     backend: BackendArgs,
@@ -587,6 +653,9 @@ enum AlgorithmArg {
     Ebgan,
     /// BEGAN (Berthelot et al. 2017): an L1 autoencoder with the k_t balance, gamma 0.5.
     Began,
+    /// CycleGAN (Zhu et al. 2017): unpaired translation between two image domains (--dataset
+    /// digits or folder:A,folder:B), two ResNet generators and two PatchGANs.
+    Cyclegan,
 }
 
 impl AlgorithmArg {
@@ -597,6 +666,7 @@ impl AlgorithmArg {
             AlgorithmArg::Dragan => "dragan",
             AlgorithmArg::Ebgan => "ebgan",
             AlgorithmArg::Began => "began",
+            AlgorithmArg::Cyclegan => gan::train::CYCLEGAN,
         }
     }
 }
@@ -645,6 +715,7 @@ fn main() -> ExitCode {
         Some(Command::Sample(args)) => sample(args),
         Some(Command::Interpolate(args)) => interpolate(args),
         Some(Command::Eval(args)) => eval(args),
+        Some(Command::Translate(args)) => translate(args),
         Some(Command::Report(args)) => {
             gan::run::report::write_report(&args.run, args.out.as_deref())
                 .map(|path| println!("{}", path.display()))
@@ -936,8 +1007,20 @@ fn check_dataset_flags(args: &TrainArgs) -> Result<()> {
         .dataset
         .as_ref()
         .is_some_and(|d| d.distribution().is_some());
-    let folder = matches!(args.dataset, Some(DatasetArg::Folder(_)));
-    let files = !toy && !matches!(args.dataset, None | Some(DatasetArg::MnistEmbedded));
+    let folder = matches!(
+        args.dataset,
+        Some(DatasetArg::Folder(_) | DatasetArg::FolderPair(..))
+    );
+    let embedded = matches!(
+        args.dataset,
+        None | Some(
+            DatasetArg::MnistEmbedded
+                | DatasetArg::Optdigits
+                | DatasetArg::Digits
+                | DatasetArg::FolderPair(..)
+        )
+    );
+    let files = !toy && !embedded;
     let misplaced = [
         (
             "--image-size",
@@ -1009,6 +1092,9 @@ fn train(args: TrainArgs) -> Result<()> {
             reason: "it has no config.json, so there is no run to resume (start one with `gan train --out DIR`)".into(),
         });
     }
+    if is_translation(&args, resume_dir.as_deref()) {
+        return train_translation(args, resume_dir);
+    }
     let Resolved {
         spec,
         backend,
@@ -1070,7 +1156,31 @@ fn train(args: TrainArgs) -> Result<()> {
     let dir = resume_dir.or(args.out.clone()).unwrap_or_else(|| {
         PathBuf::from("runs").join(format!("{dataset_name}-{model}-{}", utc_stamp()))
     });
+    let dir_for_job = dir.clone();
+    let title = format!("{dataset_name} ({model}{algorithm}) on {backend}");
+    run_training(&args, dir, (title, dataset_name), |stop, parallel| {
+        let job = TrainJob {
+            spec,
+            dir: dir_for_job,
+            quiet: args.quiet,
+            resume,
+            stop,
+            parallel,
+        };
+        command::train(backend, device, job)
+    })
+}
 
+/// Runs a training command in `dir` with the Ctrl-C handler and the data-parallel settings of
+/// `args`, and prints its outcome: the summary line (`title`: what trained on which backend;
+/// `name`: the dataset), the pictures and the run directory, or how to resume a run that was
+/// stopped or failed to write.
+fn run_training(
+    args: &TrainArgs,
+    dir: PathBuf,
+    (title, name): (String, String),
+    start: impl FnOnce(Option<command::StopSignal>, gan::run::Parallel) -> Result<command::TrainReport>,
+) -> Result<()> {
     let stop = command::StopSignal::install().map_err(|source| GanError::Io {
         action: "cannot install the Ctrl-C handler for",
         path: dir.clone(),
@@ -1086,15 +1196,7 @@ fn train(args: TrainArgs) -> Result<()> {
         }),
         timeout: std::time::Duration::from_secs(args.peer_timeout),
     };
-    let job = TrainJob {
-        spec,
-        dir: dir.clone(),
-        quiet: args.quiet,
-        resume,
-        stop: Some(stop.clone()),
-        parallel,
-    };
-    let report = match command::train(backend, device, job) {
+    let report = match start(Some(stop.clone()), parallel) {
         Err(GanError::Train(gan::train::TrainError::Stopped {
             iteration,
             checkpoint,
@@ -1137,7 +1239,7 @@ fn train(args: TrainArgs) -> Result<()> {
     };
     match &report.last {
         Some(m) => println!(
-            "trained {dataset_name} ({model}{algorithm}) on {backend} in {:.1} s{from}: {}",
+            "trained {title} in {:.1} s{from}: {}",
             report.seconds,
             m.values
                 .iter()
@@ -1146,7 +1248,7 @@ fn train(args: TrainArgs) -> Result<()> {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        None => println!("{dataset_name}: nothing left to train{from}"),
+        None => println!("{name}: nothing left to train{from}"),
     }
     // A node other than node 0 of a run over several machines writes no pictures.
     for (what, file) in [("samples", "samples.png"), ("loss curve", "loss_curve.png")] {
@@ -1159,6 +1261,293 @@ fn train(args: TrainArgs) -> Result<()> {
         println!("(node 0 writes the run directory)");
     }
     println!("{}", report.dir.display());
+    Ok(())
+}
+
+/// Whether `gan train` with `args` trains a translation run: `--algorithm cyclegan`, a
+/// two-domain `--dataset`, or a resumed run or `--config` file of that kind.
+fn is_translation(args: &TrainArgs, resume_dir: Option<&Path>) -> bool {
+    args.algorithm == Some(AlgorithmArg::Cyclegan)
+        || (args.algorithm.is_none()
+            && matches!(
+                args.dataset,
+                Some(DatasetArg::Digits | DatasetArg::FolderPair(..))
+            ))
+        || resume_dir
+            .is_some_and(|dir| translation::is_translation_config(&dir.join("config.json")))
+        || args
+            .config
+            .as_deref()
+            .is_some_and(translation::is_translation_config)
+}
+
+/// `gan train` for a translation run (CycleGAN): the config from the resumed run, a `--config`
+/// file or `--dataset` (digits by default), with the flags that apply to it.
+fn train_translation(args: TrainArgs, resume_dir: Option<PathBuf>) -> Result<()> {
+    let refuse = |field: &'static str, value: String, expected: &str| GanError::Invalid {
+        field,
+        value,
+        expected: expected.into(),
+    };
+    if let Some(algorithm) = args.algorithm.filter(|&a| a != AlgorithmArg::Cyclegan) {
+        return Err(refuse(
+            "--algorithm",
+            algorithm.name().into(),
+            "cyclegan for a translation run (two domains: --dataset digits or folder:A,folder:B)",
+        ));
+    }
+    let unused = [
+        ("--model", args.model.map(|m| m.kind().name().to_string())),
+        ("--loss", args.loss.map(|l| format!("{l:?}").to_lowercase())),
+        ("--k", args.k.map(|k| k.to_string())),
+        ("--ema", args.ema.map(|e| e.to_string())),
+        ("--download", args.download.then(String::new)),
+        (
+            "--data-dir",
+            args.data_dir.as_ref().map(|d| d.display().to_string()),
+        ),
+    ];
+    for (field, value) in unused {
+        if let Some(value) = value {
+            return Err(refuse(
+                field,
+                value,
+                "no such flag for --algorithm cyclegan: its networks, least-squares loss and one discriminator step are fixed (set them in a --config file), and its domains are embedded or folders",
+            ));
+        }
+    }
+    let (mut config, file_backend, file_device) = match (&resume_dir, &args.config) {
+        (Some(dir), _) => (translation::load_translation_run(dir)?, None, None),
+        (None, Some(path)) => {
+            if let Some(dataset) = &args.dataset {
+                return Err(refuse(
+                    "--dataset",
+                    dataset.name(),
+                    "no --dataset with a translation --config file: its fields a and b name the domains",
+                ));
+            }
+            translation::load_translation_config(path)?
+        }
+        (None, None) => {
+            let config = match &args.dataset {
+                None | Some(DatasetArg::Digits) => TranslationRunConfig::digits(),
+                Some(DatasetArg::FolderPair(a, b)) => {
+                    let size = args.image_size.unwrap_or(64);
+                    let folder = |path: &PathBuf| {
+                        ImageDataset::Folder(
+                            ImageFolderConfig::new(path.clone())
+                                .with_size(size)
+                                .with_channels(3),
+                        )
+                    };
+                    TranslationRunConfig::for_domains(folder(a), folder(b), size, 3, 3)
+                }
+                Some(other) => {
+                    return Err(refuse(
+                        "--dataset",
+                        other.name(),
+                        "digits or folder:A,folder:B for --algorithm cyclegan (two domains)",
+                    ));
+                }
+            };
+            (config, None, None)
+        }
+    };
+    if let Some(size) = args.image_size
+        && !matches!(args.dataset, Some(DatasetArg::FolderPair(..)))
+    {
+        return Err(refuse(
+            "--image-size",
+            size.to_string(),
+            "--image-size only with --dataset folder:A,folder:B",
+        ));
+    }
+    if args.limit.is_some() {
+        config.limit = args.limit;
+    }
+    if args.epochs.is_some() {
+        config.epochs = args.epochs;
+    }
+    let training = &mut config.training;
+    if let Some(steps) = args.steps {
+        config.epochs = None;
+        training.iterations = steps;
+    }
+    if let Some(batch) = args.batch {
+        training.batch_size = batch;
+    }
+    if let Some(lr) = args.lr {
+        training.g_lr = lr;
+        training.d_lr = lr;
+    }
+    if let Some(lr) = args.g_lr {
+        training.g_lr = lr;
+    }
+    if let Some(lr) = args.d_lr {
+        training.d_lr = lr;
+    }
+    if let Some(seed) = args.seed {
+        config.seed = seed;
+    }
+    let run = &mut config.run;
+    if let Some(n) = args.log_every {
+        run.log_every = n;
+    }
+    if let Some(n) = args.checkpoint_every {
+        run.checkpoint_every = n;
+    }
+    if let Some(n) = args.sample_every {
+        run.sample_every = n;
+    }
+    let backend = match (args.backend.backend, file_backend) {
+        (None, Some(name)) => parse_backend(&name).map_err(|e| refuse("backend", name, &e))?,
+        _ => args.backend.backend()?,
+    };
+    let device = match (args.backend.device, file_device) {
+        (None, Some(name)) => parse_device(&name).map_err(|e| refuse("device", name, &e))?,
+        _ => args.backend.device(),
+    };
+    if args.print_config {
+        let resolved = match config.epochs {
+            Some(_) => {
+                let (a, b) = config.load_domains(true)?;
+                config.with_epochs_applied(a.len(), b.len())
+            }
+            None => config.clone(),
+        };
+        let mut json = serde_json::to_value(&resolved).expect("configs serialise");
+        if let Some(fields) = json.as_object_mut() {
+            fields.insert(gan::sample::KIND.into(), translation::TRANSLATION.into());
+            fields.insert("backend".into(), backend.name().into());
+            fields.insert("device".into(), device.to_string().into());
+        }
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json).expect("JSON values serialise")
+        );
+        return Ok(());
+    }
+    let name = config.label();
+    let resume = resume_dir.is_some();
+    let dir = resume_dir
+        .or(args.out.clone())
+        .unwrap_or_else(|| PathBuf::from("runs").join(format!("{name}-cyclegan-{}", utc_stamp())));
+    let dir_for_job = dir.clone();
+    let title = format!("{name} (cyclegan) on {backend}");
+    run_training(&args, dir, (title, name), |stop, parallel| {
+        let job = command::TranslationJob {
+            config,
+            dir: dir_for_job,
+            quiet: args.quiet,
+            resume,
+            stop,
+            parallel,
+        };
+        command::train_translation(backend, device, job)
+    })
+}
+
+/// `gan translate`: reads the images, translates them with the run's generator and writes the
+/// output; nothing is written when the input or the run is refused.
+fn translate(args: TranslateArgs) -> Result<()> {
+    let config = translation::load_translation_run(&args.run)?;
+    let (direction, generator) = match args.direction {
+        DirectionArg::A2b => (Direction::AToB, &config.generator_ab),
+        DirectionArg::B2a => (Direction::BToA, &config.generator_ba),
+    };
+    let [c, size] = [generator.channels_in, generator.image_size];
+    let out_kind = match args.out.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("png") || e.eq_ignore_ascii_case("npy") => {
+            e.to_ascii_lowercase()
+        }
+        None => "dir".into(),
+        Some(_) => {
+            return Err(GanError::Invalid {
+                field: "--out",
+                value: args.out.display().to_string(),
+                expected: "FILE.png (a grid), FILE.npy (an array) or a directory name without an extension (one PNG per image)".into(),
+            });
+        }
+    };
+    let folder = ImageFolderConfig::new(args.input.clone())
+        .with_size(size)
+        .with_channels(c);
+    let to_unit = |v: u8| f32::from(v) / 127.5 - 1.0;
+    let images: Vec<f32> = if args.input.is_dir() {
+        let load = folder.load()?;
+        for skipped in &load.skipped {
+            eprintln!("skipped: {skipped}");
+        }
+        load.images.pixels().iter().map(|&v| to_unit(v)).collect()
+    } else if args
+        .input
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npy"))
+    {
+        let (values, shape) = gan::sample::read_npy(&args.input)?;
+        if shape.len() != 4 || shape[1..] != [c, size, size] {
+            return Err(GanError::Invalid {
+                field: "--input",
+                value: format!("{} of shape {shape:?}", args.input.display()),
+                expected: format!("float32 [N, {c}, {size}, {size}] in [0, 1]"),
+            });
+        }
+        values
+            .iter()
+            .map(|v| 2.0 * v.clamp(0.0, 1.0) - 1.0)
+            .collect()
+    } else {
+        folder
+            .decode(&args.input)?
+            .into_iter()
+            .map(to_unit)
+            .collect()
+    };
+    let n = images.len() / (c * size * size);
+    let (translated, [oc, oh, ow]) = command::translate(
+        args.backend.backend()?,
+        args.backend.device(),
+        &args.run,
+        direction,
+        images.clone(),
+    )?;
+    let samples = |values: Vec<f32>, count: usize, shape: [usize; 3], columns| Samples {
+        values,
+        shape: vec![count, shape[0], shape[1], shape[2]],
+        kind: SampleKind::Images {
+            low: -1.0,
+            high: 1.0,
+        },
+        columns,
+        labels: None,
+    };
+    let output = samples(translated.clone(), n, [oc, oh, ow], n.min(8));
+    match out_kind.as_str() {
+        "npy" => output.save_npy(&args.out)?,
+        "dir" => output.save_png_dir(&args.out)?,
+        _ if [c, size, size] == [oc, oh, ow] => {
+            // Rows of up to 8 inputs, each above its translations; whole rows only.
+            let columns = n.min(8);
+            let shown = if n > columns { n - n % columns } else { n };
+            let per = c * size * size;
+            let mut grid = Vec::with_capacity(2 * shown * per);
+            for row in (0..shown).step_by(columns) {
+                grid.extend_from_slice(&images[row * per..(row + columns) * per]);
+                grid.extend_from_slice(&translated[row * per..(row + columns) * per]);
+            }
+            samples(grid, 2 * shown, [c, size, size], columns).save_png(&args.out)?;
+        }
+        _ => output.save_png(&args.out)?,
+    }
+    println!(
+        "translated {n} images {} with {} -> {}",
+        match direction {
+            Direction::AToB => "from A to B",
+            Direction::BToA => "from B to A",
+        },
+        args.run.display(),
+        args.out.display()
+    );
     Ok(())
 }
 
@@ -1232,6 +1621,47 @@ fn sample(args: SampleArgs) -> Result<()> {
 
 fn eval(args: EvalArgs) -> Result<()> {
     let backend = args.backend.backend()?;
+    if let Some(run) = args
+        .run
+        .as_ref()
+        .filter(|run| translation::is_translation_config(&run.join("config.json")))
+    {
+        // A translation run is measured on its held-out images; the GAN flags do not apply.
+        let unused = [
+            (
+                "--metric",
+                (!args.metric.is_empty()).then(|| format!("{:?}", args.metric)),
+            ),
+            ("--n", args.n.map(|n| n.to_string())),
+            (
+                "--weights",
+                (args.weights != WeightsArg::Inference)
+                    .then(|| format!("{:?}", args.weights).to_lowercase()),
+            ),
+        ];
+        for (field, value) in unused {
+            if let Some(value) = value {
+                return Err(GanError::Invalid {
+                    field,
+                    value,
+                    expected: format!(
+                        "no {field} for the translation run {}: it is measured on its held-out images (label preservation, cycle error, FID and KID in domain features)",
+                        run.display()
+                    ),
+                });
+            }
+        }
+        let report = command::eval_translation(
+            backend,
+            args.backend.device(),
+            run,
+            args.classifier_dir.clone(),
+            args.quiet,
+        )?;
+        println!("{}", report.table());
+        println!("{}", run.join("eval.json").display());
+        return Ok(());
+    }
     let request = EvalRequest {
         metrics: args.metric.clone(),
         n: args.n,

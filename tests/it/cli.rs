@@ -1749,3 +1749,272 @@ fn report_is_one_self_contained_page() {
     let (blue, red) = (count([31, 119, 180]), count([214, 39, 40]));
     assert!(blue > 200 && red > 200, "blue {blue}, red {red} pixels");
 }
+
+/// `gan train --algorithm cyclegan` on the digits (MNIST and the optical digits): a translation
+/// run whose config.json says so, checkpoints with the image pools, preview rows of `a`,
+/// `G(a)`, `F(G(a))`, `b`, `F(b)`, `G(F(b))` for 8 images, resume, `--print-config` read back by
+/// `--config`; `gan translate` from a .npy to a .npy (in [0, 1], the input's count), a grid and
+/// a folder of PNGs; and refusals that name the flag and write nothing.
+#[test]
+fn cyclegan_trains_translates_and_refuses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let run_str = run.to_str().unwrap();
+    let small = [
+        "--batch",
+        "2",
+        "--limit",
+        "64",
+        "--sample-every",
+        "2",
+        "--checkpoint-every",
+        "2",
+        "--quiet",
+    ];
+    let o = gan(&[
+        &[
+            "train",
+            "--algorithm",
+            "cyclegan",
+            "--dataset",
+            "digits",
+            "--steps",
+            "4",
+        ][..],
+        &small,
+        &["--out", run_str],
+    ]
+    .concat());
+    let stdout = ok(&o);
+    assert!(
+        stdout.contains("trained mnist-embedded-to-optdigits (cyclegan) on"),
+        "{stdout}"
+    );
+    for key in ["g_loss", "d_a_loss", "d_b_loss", "cycle", "identity"] {
+        assert!(stdout.contains(key), "{key} not in {stdout}");
+    }
+    let config = read_json(&run.join("config.json"));
+    assert_eq!(config["kind"], "translation");
+    assert_eq!(config["training"]["iterations"], 4);
+    let checkpoint = gan::train::latest_checkpoint(&run.join("checkpoints")).unwrap();
+    for file in [
+        "generator_ab.safetensors",
+        "generator_ba.safetensors",
+        "discriminator_a.safetensors",
+        "discriminator_b.safetensors",
+        "image_pools.safetensors",
+    ] {
+        assert!(
+            checkpoint.join(file).is_file(),
+            "{file} in {}",
+            checkpoint.display()
+        );
+    }
+    // 8 columns and 6 rows of 28 px images at scale 2 with 2 px padding, plus the caption.
+    assert_png(&run.join("samples.png"));
+    let (w, h) = png_size(&run.join("samples.png"));
+    assert_eq!(w, 8 * 56 + 9 * 2, "grid width");
+    assert!(h >= 6 * 56 + 7 * 2, "grid height {h}");
+
+    let o = gan(&["train", "--resume", run_str, "--steps", "6", "--quiet"]);
+    let stdout = ok(&o);
+    assert!(stdout.contains("resumed at iteration 4"), "{stdout}");
+
+    // gan sample is for GAN runs.
+    let o = gan(&[
+        "sample",
+        "--run",
+        run_str,
+        "--out",
+        tmp.path().join("s.png").to_str().unwrap(),
+    ]);
+    fails_with(&o, &["translation run", "gan translate"]);
+
+    // gan eval measures the 300 held-out images of each domain, with classifiers trained on
+    // the run's 64 training images of each.
+    let classifiers = tmp.path().join("classifiers");
+    let o = gan(&[
+        "eval",
+        "--run",
+        run_str,
+        "--classifier-dir",
+        classifiers.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let table = ok(&o);
+    for row in [
+        "label preservation",
+        "source only",
+        "cycle error",
+        "FID, domain features",
+    ] {
+        assert!(table.contains(row), "{row} not in {table}");
+    }
+    let report = read_json(&run.join("eval.json"));
+    assert_eq!(report["held_out"], serde_json::json!([300, 300]));
+    assert_eq!(report["iteration"], 6);
+    for direction in ["a_to_b", "b_to_a"] {
+        let acc = report["labels"][direction].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&acc), "{direction}: {acc}");
+    }
+    let cycle = report["cycle_error"][0].as_f64().unwrap();
+    assert!(cycle > 0.0 && cycle < 1.0, "cycle error {cycle}");
+    let o = gan(&["eval", "--run", run_str, "--n", "10"]);
+    fails_with(&o, &["--n", "held-out"]);
+
+    // Five images in [0, 1] through G, then F.
+    let input = tmp.path().join("five.npy");
+    let values: Vec<f32> = (0..5 * 784)
+        .map(|i| ((i * 7) % 256) as f32 / 255.0)
+        .collect();
+    gan::sample::write_npy(&input, &values, &[5, 1, 28, 28]).unwrap();
+    let out = tmp.path().join("out.npy");
+    let o = gan(&[
+        "translate",
+        "--run",
+        run_str,
+        "--direction",
+        "a2b",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stdout = ok(&o);
+    assert!(
+        stdout.contains("translated 5 images from A to B"),
+        "{stdout}"
+    );
+    let (shape, translated) = read_npy(&out);
+    assert_eq!(shape, [5, 1, 28, 28]);
+    assert!(translated.iter().all(|v| (0.0..=1.0).contains(v)));
+    let grid = tmp.path().join("grid.png");
+    ok(&gan(&[
+        "translate",
+        "--run",
+        run_str,
+        "--direction",
+        "b2a",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        grid.to_str().unwrap(),
+    ]));
+    // One row of the 5 inputs above one row of their translations.
+    assert_eq!(png_size(&grid), (5 * 56 + 6 * 2, 2 * 56 + 3 * 2));
+    let folder = tmp.path().join("translations");
+    ok(&gan(&[
+        "translate",
+        "--run",
+        run_str,
+        "--direction",
+        "a2b",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        folder.to_str().unwrap(),
+    ]));
+    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 5);
+    assert_png(&folder.join("000004.png"));
+    // A folder of images as the input: the five PNGs back through F.
+    let back = tmp.path().join("back.npy");
+    ok(&gan(&[
+        "translate",
+        "--run",
+        run_str,
+        "--direction",
+        "b2a",
+        "--input",
+        folder.to_str().unwrap(),
+        "--out",
+        back.to_str().unwrap(),
+    ]));
+    assert_eq!(read_npy(&back).0, [5, 1, 28, 28]);
+
+    // Refusals name the flag and leave nothing behind.
+    let refused = tmp.path().join("refused.txt");
+    let o = gan(&[
+        "translate",
+        "--run",
+        run_str,
+        "--direction",
+        "a2b",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        refused.to_str().unwrap(),
+    ]);
+    fails_with(&o, &["--out", ".png", ".npy"]);
+    assert!(!refused.exists());
+    let wrong = tmp.path().join("wrong.npy");
+    gan::sample::write_npy(&wrong, &vec![0.5; 2 * 64], &[2, 1, 8, 8]).unwrap();
+    let o = gan(&[
+        "translate",
+        "--run",
+        run_str,
+        "--direction",
+        "a2b",
+        "--input",
+        wrong.to_str().unwrap(),
+        "--out",
+        tmp.path().join("w.npy").to_str().unwrap(),
+    ]);
+    fails_with(&o, &["--input", "[2, 1, 8, 8]", "[N, 1, 28, 28]"]);
+    assert!(!tmp.path().join("w.npy").exists());
+    let fresh = tmp.path().join("fresh");
+    for (flags, needles) in [
+        (
+            &["--algorithm", "cyclegan", "--loss", "hinge"][..],
+            &["--loss"][..],
+        ),
+        (
+            &["--algorithm", "cyclegan", "--dataset", "ring8"],
+            &["--dataset", "digits"],
+        ),
+        (
+            &["--algorithm", "began", "--dataset", "digits"],
+            &["--algorithm", "cyclegan"],
+        ),
+        (&["--dataset", "digits", "--model", "dcgan"], &["--model"]),
+    ] {
+        let o = gan(&[&["train"][..], flags, &["--out", fresh.to_str().unwrap()]].concat());
+        fails_with(&o, needles);
+        assert!(!fresh.exists(), "{flags:?} wrote {}", fresh.display());
+    }
+
+    // --print-config is a complete config that --config reads back.
+    let o = gan(&[
+        "train",
+        "--algorithm",
+        "cyclegan",
+        "--steps",
+        "2",
+        "--batch",
+        "2",
+        "--print-config",
+    ]);
+    let printed = ok(&o);
+    let json: serde_json::Value = serde_json::from_str(&printed).unwrap();
+    assert_eq!(json["kind"], "translation");
+    assert_eq!(json["a"], "EmbeddedMnist");
+    assert_eq!(json["b"], "Optdigits");
+    assert_eq!(json["cyclegan"]["lambda_cycle"], 10.0);
+    let file = tmp.path().join("cyclegan.json");
+    std::fs::write(&file, printed).unwrap();
+    let again = tmp.path().join("again");
+    let o = gan(&[
+        "train",
+        "--config",
+        file.to_str().unwrap(),
+        "--limit",
+        "16",
+        "--quiet",
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    ok(&o);
+    assert_eq!(
+        read_json(&again.join("config.json"))["training"]["iterations"],
+        2
+    );
+}

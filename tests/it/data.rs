@@ -69,6 +69,38 @@ fn embedded_mnist_is_the_documented_10k_digits() {
     assert_eq!(first, vec![10; 10]);
 }
 
+/// The embedded optical digits are scikit-learn's copy of the UCI test set, byte for byte as
+/// documented, and in MNIST's layout they have about MNIST's ink: the mean intensity of the
+/// 28x28 images is within a factor of 2 of MNIST's 0.13, and the centre of mass of the ink is
+/// within a pixel of the image centre (MNIST centres its digits by their centre of mass).
+#[test]
+fn embedded_optdigits_are_the_documented_1797_digits() {
+    let sha = gan::data::download::sha256_bytes(gan::data::embedded_optdigits_file());
+    assert_eq!(sha, gan::data::OPTDIGITS_SHA256);
+    let readme = std::fs::read_to_string("crates/gan-data/assets/README.md").unwrap();
+    assert!(readme.contains(&sha) && readme.contains("CC BY 4.0") && readme.contains("Alpaydin"));
+    let set = gan::data::embedded_optdigits();
+    assert_eq!(set.len(), 1797);
+    assert_eq!(set.name(), "optdigits");
+    let pixels = set.pixels();
+    let mean = pixels.iter().map(|&v| v as f64).sum::<f64>() / pixels.len() as f64 / 255.0;
+    assert!((0.065..0.26).contains(&mean), "mean intensity {mean}");
+    let (mut total, mut cy, mut cx) = (0.0, 0.0, 0.0);
+    for image in pixels.chunks(784) {
+        for (i, &v) in image.iter().enumerate() {
+            let v = v as f64;
+            total += v;
+            cy += v * (i / 28) as f64;
+            cx += v * (i % 28) as f64;
+        }
+    }
+    let (cy, cx) = (cy / total, cx / total);
+    assert!(
+        (cy - 13.5).abs() < 1.0 && (cx - 13.5).abs() < 1.0,
+        "centre of mass ({cy:.2}, {cx:.2})"
+    );
+}
+
 // ---------------------------------------------------------------- Fashion-MNIST (Debian)
 
 #[test]

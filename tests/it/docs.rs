@@ -56,6 +56,7 @@ fn commands(file: &Path) -> Vec<Vec<String>> {
                     && w.chars().all(|c| c.is_ascii_uppercase() || c == '_')
                     && w != "RUN_DIR"
                     && w != "NEW_DIR"
+                    && w != "TRANSLATION_DIR"
             };
             if words.iter().any(pattern) {
                 return None;
@@ -75,19 +76,22 @@ fn commands(file: &Path) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// `args` with the docs' placeholders replaced: the run, files to read, and outputs in `tmp`.
+/// `args` with the docs' placeholders replaced: the run, the translation run (`run` beside it,
+/// named `translation`), files to read, and outputs in `tmp`.
 fn concrete(args: &[String], run: &Path, tmp: &Path) -> Vec<String> {
     let mut out = Vec::new();
     let mut previous = String::new();
+    let translation = run.with_file_name("translation");
     for arg in args {
-        let mut a = arg.replace("RUN_DIR", run.to_str().unwrap());
+        let mut a = arg.replace("TRANSLATION_DIR", translation.to_str().unwrap());
+        a = a.replace("RUN_DIR", run.to_str().unwrap());
         a = a.replace("NEW_DIR", tmp.join("new").to_str().unwrap());
         if previous == "--out" {
             // A relative output goes into `tmp` (`Path::join` keeps an absolute one, and a
             // trailing `/`).
             a = tmp.join(&a).to_str().unwrap().to_string();
         }
-        if previous == "--samples" {
+        if previous == "--samples" || previous == "--input" {
             a = tmp.join(&a).to_str().unwrap().to_string();
         }
         if previous == "--n" && a.parse::<usize>().is_ok_and(|n| n > 100) {
@@ -122,6 +126,25 @@ fn every_documented_command_works() {
     .chain([run.to_str().unwrap().to_string()])
     .collect();
     ok(&train, &gan(&train));
+    // A small translation run for `gan translate` and its `gan eval`.
+    let translation: Vec<String> = [
+        "train",
+        "--algorithm",
+        "cyclegan",
+        "--limit",
+        "64",
+        "--steps",
+        "2",
+        "--batch",
+        "2",
+        "--quiet",
+        "--out",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([tmp.path().join("translation").to_str().unwrap().to_string()])
+    .collect();
+    ok(&translation, &gan(&translation));
     let mut seen = 0;
     for (file, at_least) in [
         ("README.md", 8),
@@ -137,8 +160,24 @@ fn every_documented_command_works() {
                 Some(flag) if flag.starts_with("--") => "train".to_string(),
                 Some(sub) => sub.to_string(),
             };
+            let of_translation = args.iter().any(|a| a.ends_with("translation"));
             match sub.as_str() {
                 "train" => args.push("--print-config".into()),
+                // A translation run is measured on its held-out images, as it is.
+                "eval" if of_translation => {}
+                "translate" => {
+                    // The input: four digits in [0, 1], written where the docs read them.
+                    // `gan translate` alone names the command in prose.
+                    match args.iter().position(|a| a == "--input") {
+                        Some(at) => {
+                            let values: Vec<f32> =
+                                (0..4 * 784).map(|i| (i % 7) as f32 / 6.0).collect();
+                            let input = Path::new(&args[at + 1]);
+                            gan::sample::write_npy(input, &values, &[4, 1, 28, 28]).unwrap();
+                        }
+                        None => args.push("--help".into()),
+                    }
+                }
                 // `gan eval` alone names the command in prose.
                 "eval"
                     if args.len() == 1

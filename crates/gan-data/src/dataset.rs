@@ -51,17 +51,21 @@ pub enum ImageDataset {
     Cifar10(DatasetSource),
     /// A folder of PNG/JPEG images.
     Folder(ImageFolderConfig),
+    /// The 1,797 UCI optical digits embedded in this crate, in MNIST's 28x28 layout (see
+    /// [`crate::embedded_optdigits`]).
+    Optdigits,
 }
 
 impl ImageDataset {
     /// A short name for run directories and messages: `mnist-embedded`, `mnist`,
-    /// `fashion-mnist`, `cifar10` or the folder's name.
+    /// `fashion-mnist`, `cifar10`, `optdigits` or the folder's name.
     pub fn label(&self) -> String {
         match self {
             ImageDataset::EmbeddedMnist => "mnist-embedded".into(),
             ImageDataset::Mnist(_) => "mnist".into(),
             ImageDataset::FashionMnist(_) => "fashion-mnist".into(),
             ImageDataset::Cifar10(_) => "cifar10".into(),
+            ImageDataset::Optdigits => "optdigits".into(),
             ImageDataset::Folder(c) => c
                 .path
                 .file_name()
@@ -75,6 +79,7 @@ impl ImageDataset {
     pub fn load(&self, quiet: bool) -> Result<(ImageSet, Vec<crate::DataError>)> {
         let set = match self {
             ImageDataset::EmbeddedMnist => embedded_mnist(),
+            ImageDataset::Optdigits => crate::optdigits::embedded_optdigits(),
             ImageDataset::Mnist(s) => {
                 IdxDataset::Mnist.load(s.split, s.dir.as_deref(), s.options(quiet).as_ref())?
             }

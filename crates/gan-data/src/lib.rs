@@ -25,6 +25,7 @@ mod folder;
 pub mod idx;
 mod images;
 mod mnist;
+mod optdigits;
 mod quiet;
 mod source;
 pub mod toy;
@@ -40,6 +41,10 @@ pub use mnist::{
     DownloadOptions, EMBEDDED_IMAGES_SHA256, EMBEDDED_LABELS_SHA256, FASHION_CLASSES, IdxDataset,
     Split, embedded_mnist, embedded_mnist_files,
 };
+pub use optdigits::{
+    OPTDIGITS_BOX, OPTDIGITS_LEN, OPTDIGITS_SHA256, embedded_optdigits, embedded_optdigits_file,
+    parse_optdigits, upsample_optdigit,
+};
 pub use quiet::{catch_quietly, panic_message};
-pub use source::{Batch, BatchSource, DataRng, ToySampler};
+pub use source::{Batch, BatchSource, DataRng, ToySampler, Unpaired};
 pub use toy::{GridConfig, ModeCoverage, MoonsConfig, RingConfig, SpiralConfig, Toy2d};

@@ -98,3 +98,74 @@ impl<B: Backend> BatchSource<B> for ToySampler {
         Ok(())
     }
 }
+
+/// Unpaired minibatches of two domains, for image-to-image translation (CycleGAN): row `i` of
+/// a minibatch holds a sample of `A` followed by a sample of `B`, `[m, features_a + features_b]`,
+/// the two drawn independently from their own sources (so the pairs carry no correspondence).
+/// Labels, where both sources have them, are `label_a · classes_b + label_b`; they are not
+/// used in training.
+#[derive(Debug, Clone)]
+pub struct Unpaired<A, B> {
+    /// The source of domain `A`.
+    pub a: A,
+    /// The source of domain `B`.
+    pub b: B,
+}
+
+/// The saved position of an [`Unpaired`] source: both sources' states.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct UnpairedState {
+    a: String,
+    b: String,
+}
+
+impl<A, B> Unpaired<A, B> {
+    /// Minibatches of `a` beside minibatches of `b`.
+    pub fn new(a: A, b: B) -> Self {
+        Self { a, b }
+    }
+}
+
+impl<Bk: Backend, A: BatchSource<Bk>, B: BatchSource<Bk>> BatchSource<Bk> for Unpaired<A, B> {
+    /// `[features_a + features_b]`.
+    fn sample_shape(&self) -> Vec<usize> {
+        let features = |s: Vec<usize>| s.iter().product::<usize>();
+        vec![features(self.a.sample_shape()) + features(self.b.sample_shape())]
+    }
+
+    fn next_batch(&mut self, m: usize, device: &Bk::Device) -> Batch<Bk> {
+        let a = self.a.next_batch(m, device);
+        let b = self.b.next_batch(m, device);
+        let labels = match (a.labels, b.labels, self.b.num_classes()) {
+            (Some(la), Some(lb), Some(k)) => Some(la * (k as i64) + lb),
+            _ => None,
+        };
+        Batch {
+            samples: Tensor::cat(vec![a.samples, b.samples], 1),
+            labels,
+        }
+    }
+
+    fn state(&self) -> Option<String> {
+        let state = UnpairedState {
+            a: self.a.state()?,
+            b: self.b.state()?,
+        };
+        serde_json::to_string(&state).ok()
+    }
+
+    fn restore_state(&mut self, state: &str) -> crate::Result<()> {
+        let s: UnpairedState = serde_json::from_str(state)
+            .map_err(|e| crate::DataError::InvalidState(format!("unpaired source: {e}")))?;
+        // When `B` refuses its state, `A` goes back to where it was.
+        let old_a = self.a.state();
+        self.a.restore_state(&s.a)?;
+        if let Err(e) = self.b.restore_state(&s.b) {
+            if let Some(old) = old_a {
+                let _ = self.a.restore_state(&old);
+            }
+            return Err(e);
+        }
+        Ok(())
+    }
+}

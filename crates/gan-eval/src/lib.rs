@@ -8,6 +8,7 @@
 //! | kernel distance (KID) | [`mod@kid`] | Bińkowski et al. 2018 |
 //! | classifier score (IS-style) | [`score`] | Salimans et al. 2016 |
 //! | precision, recall, density, coverage | [`mod@prdc`] | Kynkäänniemi et al. 2019, Naeem et al. 2020 |
+//! | translation: label preservation, cycle and paired error, SSIM | [`translation`] | Zhu et al. 2017, Hoffman et al. 2018, Wang et al. 2004 |
 //!
 //! FID, KID and precision/recall need features of images. [`inception`] is the FID
 //! Inception-v3 network (pool3, 2048 features), whose FID is comparable with published
@@ -26,6 +27,7 @@ pub mod parzen;
 pub mod prdc;
 pub mod score;
 pub mod stats;
+pub mod translation;
 
 pub use classifier::{
     ClassifierCard, ClassifierTrainingConfig, DomainClassifier, DomainClassifierConfig,

@@ -31,6 +31,24 @@ pub enum ModelError {
         /// The requested side length.
         size: usize,
     },
+    /// An image size CycleGAN's ResNet generator does not support.
+    #[error(
+        "unsupported image size {size}x{size} for the ResNet generator: the side must be a multiple of 4 and at least 8"
+    )]
+    UnsupportedTranslatorSize {
+        /// The requested side length.
+        size: usize,
+    },
+    /// A PatchGAN discriminator with more stride-2 layers than its images have room for.
+    #[error(
+        "a PatchGAN discriminator with n_layers = {n_layers} leaves no patch of a {size}x{size} image: use fewer layers"
+    )]
+    PatchTooSmall {
+        /// The image side.
+        size: usize,
+        /// The stride-2 layers requested.
+        n_layers: usize,
+    },
     /// Class conditioning with fewer than two classes.
     #[error("class conditioning needs at least 2 classes, got {num_classes}")]
     TooFewClasses {

@@ -20,6 +20,7 @@ mod noise;
 mod norm;
 mod spectral;
 mod traits;
+mod translate;
 
 pub use autoencoder::{
     Autoencoder, ConvAutoencoder, ConvAutoencoderConfig, MlpAutoencoder, MlpAutoencoderConfig,
@@ -39,3 +40,7 @@ pub use noise::{GanRng, Prior, lerp, rng_from_seed, slerp};
 pub use norm::batch_norm_2d;
 pub use spectral::{SnConv2d, SnLinear, SpectralNorm};
 pub use traits::{Discriminator, FeatureDiscriminator, Generator, summary, trainable_params};
+pub use translate::{
+    NLayerDiscriminator, NLayerDiscriminatorConfig, PatchDiscriminator, ResnetBlock,
+    ResnetGenerator, ResnetGeneratorConfig, Translator, reflection_pad,
+};

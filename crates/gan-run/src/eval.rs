@@ -512,7 +512,7 @@ fn real_data(dataset: &ImageDataset, quiet: bool) -> Result<RealData> {
                 clean_limit: Some(n - 2000),
             })
         }
-        ImageDataset::Folder(_) => {
+        ImageDataset::Folder(_) | ImageDataset::Optdigits => {
             let (set, _) = dataset.load(quiet)?;
             let n = set.len();
             if n < 2100 {
@@ -765,6 +765,7 @@ fn read_image_dir(
         }
         EvalData::Images { dataset, .. } => match dataset {
             ImageDataset::EmbeddedMnist
+            | ImageDataset::Optdigits
             | ImageDataset::Mnist(_)
             | ImageDataset::FashionMnist(_) => [1, 28],
             ImageDataset::Cifar10(_) => [3, 32],

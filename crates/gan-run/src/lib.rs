@@ -8,6 +8,8 @@
 //!   it into a run directory (`config.json` written once, atomically, by this crate);
 //! - [`sample`]: a trained run's generator (or discriminator) on any backend, samples as PNG or
 //!   `.npy`;
+//! - [`translation`]: CycleGAN between two unpaired image domains (`"kind": "translation"`
+//!   runs) and the translation of new images by a trained run;
 //! - [`report`]: a run as one self-contained HTML page (`gan report`);
 //! - [`eval`]: the evaluation protocol (held-out splits, the domain classifier and its cache,
 //!   the metrics table and `eval.json`);
@@ -30,6 +32,7 @@ pub mod report;
 mod rundir;
 pub mod sample;
 pub mod toy;
+pub mod translation;
 
 pub use algorithm::AlgorithmConfig;
 pub use error::{GanError, Result};

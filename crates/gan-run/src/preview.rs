@@ -28,6 +28,17 @@ pub enum SampleView {
         /// Output value drawn white.
         high: f32,
     },
+    /// Images in rows of a given length (a translation run's `a`, `G(a)`, `F(G(a))`, ...).
+    Rows {
+        /// Shape of one image, `[channels, height, width]`.
+        shape: [usize; 3],
+        /// Output value drawn black.
+        low: f32,
+        /// Output value drawn white.
+        high: f32,
+        /// Images per row.
+        columns: usize,
+    },
     /// No pictures.
     None,
 }
@@ -48,10 +59,16 @@ pub fn draw_preview(
             .with_legend("data", DATA)
             .with_legend("samples", SAMPLES)
             .render()?,
-        SampleView::Images { shape, low, high } => {
+        SampleView::Images { shape, low, high }
+        | SampleView::Rows {
+            shape, low, high, ..
+        } => {
             let span = (high - low).max(f32::EPSILON);
             let scaled: Vec<f32> = values.iter().map(|v| (v - low) / span).collect();
-            let columns = (n as f64).sqrt().ceil() as usize;
+            let columns = match view {
+                SampleView::Rows { columns, .. } => (*columns).max(1),
+                _ => (n as f64).sqrt().ceil() as usize,
+            };
             ImageGrid {
                 columns,
                 padding: 2,

@@ -50,6 +50,14 @@ fn is_toy(path: &Path, json: &serde_json::Value) -> Result<bool> {
     match json.get(KIND) {
         Some(kind) if kind == "toy" => Ok(true),
         Some(kind) if kind == "image" => Ok(false),
+        Some(kind) if kind == crate::translation::TRANSLATION => Err(GanError::Invalid {
+            field: "kind",
+            value: kind.to_string(),
+            expected: format!(
+                "a GAN run: {} is a translation run (CycleGAN), which `gan translate` uses",
+                path.display()
+            ),
+        }),
         Some(other) => Err(GanError::Invalid {
             field: "kind",
             value: other.to_string(),

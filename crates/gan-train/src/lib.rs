@@ -15,12 +15,17 @@
 //!   energy-based GANs with autoencoder discriminators ([`energy`]). DRAGAN is the classic
 //!   algorithm with [`GradientPenalty::Dragan`] ([`LossPreset::Dragan`]).
 //!
+//! - [`CycleGan`]: unpaired image-to-image translation (Zhu et al. 2017), two generators
+//!   and two PatchGAN discriminators with cycle-consistency and identity terms and pools of
+//!   generated images ([`ImagePool`]).
+//!
 //! A new GAN algorithm is one new file: a type that implements [`Algorithm`].
 
 pub mod algorithm;
 mod began;
 pub mod checkpoint;
 mod classic;
+mod cyclegan;
 mod ebgan;
 mod ema;
 pub mod energy;
@@ -42,6 +47,9 @@ pub use checkpoint::{
 };
 pub use classic::{
     CLASSIC, HostLosses, LossPreset, StepLosses, TrainConfig, Trainer, cross_entropy,
+};
+pub use cyclegan::{
+    CYCLEGAN, CycleGan, CycleGanConfig, ImagePool, MAX_POOL, l1_distance, least_squares,
 };
 pub use ebgan::{EBGAN, Ebgan, EbganConfig};
 pub use ema::ema_update;

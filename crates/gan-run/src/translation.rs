@@ -1,0 +1,778 @@
+//! Translation runs: CycleGAN (Zhu et al. 2017) between two unpaired image domains, from the
+//! run config to the run directory, and the translation of new images by a trained run.
+//!
+//! A translation run's `config.json` has `"kind": "translation"`. Its checkpoints hold the four
+//! networks (`generator_ab`, `generator_ba`, `discriminator_a`, `discriminator_b`), their
+//! optimizers and the two image pools. The preview pictures show, for eight fixed images of
+//! each domain, rows of `a`, `G(a)`, `F(G(a))` and then `b`, `F(b)`, `G(F(b))`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use burn::config::Config;
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::{Tensor, TensorData};
+use gan_data::{ImageDataset, ImageLoader, ImageSet, PixelRange, Unpaired};
+use gan_models::{
+    NLayerDiscriminator, NLayerDiscriminatorConfig, ResnetGenerator, ResnetGeneratorConfig,
+    Translator,
+};
+use gan_train::{
+    CheckpointReader, CycleGan, CycleGanConfig, Metrics, OptimizerConfig, RunConfig, RunDir,
+    TrainConfig,
+};
+
+use crate::error::{GanError, Result as GanResult};
+use crate::image::replica;
+use crate::options::RunOptions;
+use crate::preview::SampleView;
+
+/// The last `k` images of `set` (with their labels), named `NAME (held out)`.
+pub fn held_out_images(set: &ImageSet, k: usize) -> GanResult<ImageSet> {
+    let n = set.len();
+    let k = k.min(n);
+    let f = set.features();
+    let labels = set.labels().map(|l| l[n - k..].to_vec());
+    Ok(ImageSet::new(
+        format!("{} (held out)", set.name()),
+        set.shape(),
+        set.pixels()[(n - k) * f..].to_vec(),
+        labels,
+        set.class_names().map(<[String]>::to_vec),
+    )?)
+}
+
+/// The `kind` of a translation run's `config.json`.
+pub const TRANSLATION: &str = "translation";
+
+/// Fixed images of each domain in the preview pictures.
+pub const PREVIEW_IMAGES: usize = 8;
+
+/// Everything that defines a translation run; saved as `config.json` in the run directory.
+#[derive(Config, Debug, PartialEq)]
+pub struct TranslationRunConfig {
+    /// The images of domain `A`.
+    pub a: ImageDataset,
+    /// The images of domain `B`.
+    pub b: ImageDataset,
+    /// The last `held_out` images of each domain are never trained on: `gan eval` measures
+    /// the translations on them.
+    #[config(default = 0)]
+    pub held_out: usize,
+    /// Train on at most this many images of each domain (their first ones).
+    #[config(default = "None")]
+    pub limit: Option<usize>,
+    /// Train for this many epochs of the larger domain instead of `training.iterations`:
+    /// `ceil(epochs · max(|A|, |B|) / batch_size)` iterations.
+    #[config(default = "None")]
+    pub epochs: Option<usize>,
+    /// `G: A → B`.
+    pub generator_ab: ResnetGeneratorConfig,
+    /// `F: B → A`.
+    pub generator_ba: ResnetGeneratorConfig,
+    /// `D_A`, on images of `A`.
+    pub discriminator_a: NLayerDiscriminatorConfig,
+    /// `D_B`, on images of `B`.
+    pub discriminator_b: NLayerDiscriminatorConfig,
+    /// The shared training settings: optimizers, rates and their linear decay, minibatch,
+    /// iterations.
+    #[config(default = "TranslationRunConfig::default_training()")]
+    pub training: TrainConfig,
+    /// CycleGAN's own settings: `λ`, `λ_id` and the pool size.
+    #[config(default = "CycleGanConfig::new()")]
+    pub cyclegan: CycleGanConfig,
+    /// Logging, preview pictures and checkpoints.
+    #[config(default = "TranslationRunConfig::default_run()")]
+    pub run: RunConfig,
+    /// Seed for the weights, the data order and the pools.
+    #[config(default = 0)]
+    pub seed: u64,
+}
+
+impl TranslationRunConfig {
+    /// The paper's optimisation: Adam at 2e-4 with β₁ = 0.5 for all four networks, the rate
+    /// constant for the first half and decaying linearly to 0 over the second; minibatches
+    /// of 4 (the paper trains on single 256 px images; small images get a few per step),
+    /// 4,000 iterations.
+    pub fn default_training() -> TrainConfig {
+        let adam = OptimizerConfig::adam();
+        TrainConfig::new()
+            .with_iterations(4000)
+            .with_batch_size(4)
+            .with_g_lr(2e-4)
+            .with_d_lr(2e-4)
+            .with_g_optimizer(adam.clone())
+            .with_d_optimizer(adam)
+            .with_lr_decay_start(Some(0.5))
+    }
+
+    /// A metrics line every 50 iterations, a preview every 500, a checkpoint every 500.
+    pub fn default_run() -> RunConfig {
+        RunConfig::new()
+            .with_sample_every(500)
+            .with_checkpoint_every(500)
+            .with_samples(6 * PREVIEW_IMAGES)
+    }
+
+    /// A run between `a` and `b`, whose images are `[channels, size, size]` of `channels_a`
+    /// and `channels_b`, with the networks scaled to `size`
+    /// ([`ResnetGeneratorConfig::for_size`], [`NLayerDiscriminatorConfig::for_size`]). The
+    /// identity term is kept only when the two domains' channels agree.
+    pub fn for_domains(
+        a: ImageDataset,
+        b: ImageDataset,
+        size: usize,
+        channels_a: usize,
+        channels_b: usize,
+    ) -> Self {
+        let identity = if channels_a == channels_b { 0.5 } else { 0.0 };
+        Self::new(
+            a,
+            b,
+            ResnetGeneratorConfig::for_size(channels_a, channels_b, size),
+            ResnetGeneratorConfig::for_size(channels_b, channels_a, size),
+            NLayerDiscriminatorConfig::for_size(channels_a, size),
+            NLayerDiscriminatorConfig::for_size(channels_b, size),
+        )
+        .with_cyclegan(CycleGanConfig::new().with_lambda_identity(identity))
+    }
+
+    /// The `digits` task: the embedded MNIST digits (`A`) and the UCI optical digits in
+    /// MNIST's layout (`B`), 28x28 grey; the last 300 of each are held out for evaluation.
+    pub fn digits() -> Self {
+        Self::for_domains(
+            ImageDataset::EmbeddedMnist,
+            ImageDataset::Optdigits,
+            28,
+            1,
+            1,
+        )
+        .with_held_out(300)
+    }
+
+    /// A short name for run directories: `A-to-B`.
+    pub fn label(&self) -> String {
+        format!("{}-to-{}", self.a.label(), self.b.label())
+    }
+
+    /// Loads the training images of both domains (without the held-out ones, `limit`
+    /// applied) and checks them against the networks.
+    pub fn load_domains(&self, quiet: bool) -> GanResult<(ImageSet, ImageSet)> {
+        let load = |dataset: &ImageDataset| -> GanResult<ImageSet> {
+            let (images, _) = dataset.load(quiet)?;
+            let n = images.len();
+            if n <= self.held_out {
+                return Err(GanError::Invalid {
+                    field: "held_out",
+                    value: self.held_out.to_string(),
+                    expected: format!(
+                        "fewer images than {} has ({n}), leaving some to train on",
+                        images.name()
+                    ),
+                });
+            }
+            let train = n - self.held_out;
+            Ok(images.truncate(self.limit.map_or(train, |l| l.min(train))))
+        };
+        let (a, b) = (load(&self.a)?, load(&self.b)?);
+        let checks: [(&ImageSet, &'static str, [usize; 3]); 4] = [
+            (&a, "generator_ab", self.generator_ab.input_shape()),
+            (&b, "generator_ba", self.generator_ba.input_shape()),
+            (&a, "discriminator_a", disc_shape(&self.discriminator_a)),
+            (&b, "discriminator_b", disc_shape(&self.discriminator_b)),
+        ];
+        for (images, network, model) in checks {
+            if images.shape() != model {
+                return Err(GanError::ImageShape {
+                    dataset: images.name().to_string(),
+                    shape: images.shape(),
+                    network,
+                    model: model.to_vec(),
+                });
+            }
+        }
+        if self.generator_ab.output_shape() != b.shape()
+            || self.generator_ba.output_shape() != a.shape()
+        {
+            return Err(GanError::Invalid {
+                field: "generator_ab",
+                value: format!("{:?}", self.generator_ab.output_shape()),
+                expected: format!(
+                    "generators that map {:?} to {:?} and back",
+                    a.shape(),
+                    b.shape()
+                ),
+            });
+        }
+        Ok((a, b))
+    }
+
+    /// This config with `training.iterations` set from `epochs` (when set) for domains of
+    /// `n_a` and `n_b` images.
+    pub fn with_epochs_applied(&self, n_a: usize, n_b: usize) -> Self {
+        let mut c = self.clone();
+        if let Some(epochs) = c.epochs {
+            let batch = c.training.batch_size.max(1);
+            c.training.iterations = epochs.saturating_mul(n_a.max(n_b)).div_ceil(batch);
+        }
+        c
+    }
+}
+
+fn disc_shape(c: &NLayerDiscriminatorConfig) -> [usize; 3] {
+    [c.channels, c.image_size, c.image_size]
+}
+
+/// The input and output shapes of a generator config.
+trait Shapes {
+    fn input_shape(&self) -> [usize; 3];
+    fn output_shape(&self) -> [usize; 3];
+}
+
+impl Shapes for ResnetGeneratorConfig {
+    fn input_shape(&self) -> [usize; 3] {
+        [self.channels_in, self.image_size, self.image_size]
+    }
+    fn output_shape(&self) -> [usize; 3] {
+        [self.channels_out, self.image_size, self.image_size]
+    }
+}
+
+/// What a finished translation run produced.
+#[derive(Debug, Clone)]
+pub struct TranslationReport {
+    /// The run directory.
+    pub dir: PathBuf,
+    /// The metrics of the last logged iteration.
+    pub last: Option<Metrics>,
+    /// Images of `A` and of `B`.
+    pub images: (usize, usize),
+    /// Wall-clock seconds spent training in this process.
+    pub seconds: f64,
+    /// The iteration training started from (non-zero when resumed).
+    pub started_at: usize,
+}
+
+type Cycle<B> = CycleGan<B, ResnetGenerator<B>, NLayerDiscriminator<B>>;
+
+/// The first `n` images of `set` as `[n, features]` in `[-1, 1]`.
+fn first_images<B: Backend>(set: &ImageSet, n: usize, device: &B::Device) -> Tensor<B, 2> {
+    let n = n.min(set.len());
+    let features = set.features();
+    let values: Vec<f32> = set.pixels()[..n * features]
+        .iter()
+        .map(|&v| PixelRange::MinusOneToOne.scale(v))
+        .collect();
+    Tensor::from_data(TensorData::new(values, [n, features]), device)
+}
+
+/// Trains CycleGAN on backend `B` between the two domains of `config`, writing `config.json`,
+/// `metrics.jsonl`, the preview pictures, the loss curve and checkpoints into `dir`, starting
+/// or resuming as `options` say (see [`RunOptions`]). Images are scaled to `[-1, 1]`.
+pub fn run_translation<B: AutodiffBackend>(
+    config: &TranslationRunConfig,
+    dir: &Path,
+    device: &B::Device,
+    options: RunOptions<'_>,
+) -> GanResult<TranslationReport> {
+    let RunOptions {
+        resume,
+        quiet,
+        mut observers,
+        parallel,
+    } = options;
+    config.run.validate()?;
+    config.generator_ab.validate()?;
+    config.generator_ba.validate()?;
+    config.discriminator_a.validate()?;
+    config.discriminator_b.validate()?;
+    gan_train::check_shared(&config.training, gan_train::CYCLEGAN, false)?;
+    config.cyclegan.validate()?;
+    let (a, b) = config.load_domains(quiet)?;
+    let resolved = config.with_epochs_applied(a.len(), b.len());
+    let config = &resolved;
+    config.training.validate()?;
+    parallel.validate(config.training.batch_size)?;
+    crate::rundir::save_config(config, TRANSLATION, dir, resume, |saved| {
+        saved.training.iterations = config.training.iterations;
+        saved.epochs = config.epochs;
+    })?;
+
+    B::seed(device, config.seed);
+    let training = config.training.clone().with_seed(config.seed);
+    let g_ab = config.generator_ab.try_init::<B>(device)?;
+    let g_ba = config.generator_ba.try_init::<B>(device)?;
+    let d_a = config.discriminator_a.try_init::<B>(device)?;
+    let d_b = config.discriminator_b.try_init::<B>(device)?;
+    let preview = (
+        first_images::<B::InnerBackend>(&a, PREVIEW_IMAGES, device),
+        first_images::<B::InnerBackend>(&b, PREVIEW_IMAGES, device),
+    );
+    let replicas = (0..parallel.devices)
+        .map(|i| {
+            CycleGan::new(
+                training.clone(),
+                config.cyclegan.clone(),
+                (replica(i, &g_ab, device), replica(i, &g_ba, device)),
+                (replica(i, &d_a, device), replica(i, &d_b, device)),
+                device.clone(),
+            )
+            .map(|c: Cycle<B>| c.with_preview(preview.0.clone(), preview.1.clone()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let images = (a.len(), b.len());
+    let shape = a.shape();
+    let loader =
+        |set: ImageSet, seed: u64| ImageLoader::new(Arc::new(set), PixelRange::MinusOneToOne, seed);
+    let data = Unpaired::new(
+        loader(a, config.seed.wrapping_add(1))?,
+        loader(b, config.seed.wrapping_add(2))?,
+    );
+    // The previews stack rows of both domains: pictures only when the shapes agree.
+    let view = if config.generator_ab.input_shape() == config.generator_ab.output_shape() {
+        SampleView::Rows {
+            shape,
+            low: -1.0,
+            high: 1.0,
+            columns: PREVIEW_IMAGES,
+        }
+    } else {
+        SampleView::None
+    };
+    let run_dir = RunDir::new(dir);
+    let summary = if parallel.is_parallel() {
+        crate::parallel::train_replicas(
+            replicas,
+            data,
+            &run_dir,
+            &config.run,
+            &view,
+            resume,
+            &mut observers,
+            &parallel,
+            device,
+        )?
+        .0
+    } else {
+        let mut replicas = replicas;
+        let mut data = data;
+        crate::preview::train(
+            &mut replicas[0],
+            &mut data,
+            &run_dir,
+            &config.run,
+            &view,
+            resume,
+            &mut observers,
+        )?
+    };
+    Ok(TranslationReport {
+        dir: dir.to_path_buf(),
+        last: summary.last,
+        images,
+        seconds: summary.seconds,
+        started_at: summary.started_at,
+    })
+}
+
+/// Which way a trained run translates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// `G: A → B`.
+    AToB,
+    /// `F: B → A`.
+    BToA,
+}
+
+impl Direction {
+    /// The generator's name in checkpoints.
+    pub fn generator(self) -> &'static str {
+        match self {
+            Direction::AToB => "generator_ab",
+            Direction::BToA => "generator_ba",
+        }
+    }
+}
+
+/// Reads the config of the translation run in `dir`, refusing other runs.
+pub fn load_translation_run(dir: &Path) -> GanResult<TranslationRunConfig> {
+    let path = dir.join("config.json");
+    if !path.is_file() {
+        return Err(GanError::RunDir {
+            path: dir.to_path_buf(),
+            reason: "it has no config.json (is it the directory `gan train` printed?)".into(),
+        });
+    }
+    let text = crate::rundir::read_text(&path)?;
+    let json = crate::rundir::json_of(&path, &text)?;
+    if json.get(crate::sample::KIND).and_then(|k| k.as_str()) != Some(TRANSLATION) {
+        return Err(GanError::Invalid {
+            field: "--run",
+            value: dir.display().to_string(),
+            expected: "a translation run (trained with --algorithm cyclegan)".into(),
+        });
+    }
+    crate::rundir::parse_config(&path, &text)
+}
+
+/// Translates `images` (`[n, features]` in `[-1, 1]`) with the newest checkpoint of the run in
+/// `dir`, in `direction`, on backend `B`: `[n, output features]` in `[-1, 1]`, with the output
+/// image shape.
+pub fn translate_run<B: Backend>(
+    dir: &Path,
+    direction: Direction,
+    images: &[f32],
+    device: &B::Device,
+) -> GanResult<(Vec<f32>, [usize; 3])> {
+    let config = load_translation_run(dir)?;
+    let generator = match direction {
+        Direction::AToB => &config.generator_ab,
+        Direction::BToA => &config.generator_ba,
+    };
+    let features: usize = generator.input_shape().iter().product();
+    if images.is_empty() || !images.len().is_multiple_of(features) {
+        return Err(GanError::Invalid {
+            field: "--input",
+            value: format!("{} values", images.len()),
+            expected: format!(
+                "images of {:?} ({features} values each) for {}",
+                generator.input_shape(),
+                direction.generator()
+            ),
+        });
+    }
+    let checkpoint = crate::sample::run_checkpoint(dir)?;
+    let reader = CheckpointReader::open(&checkpoint)?;
+    let g = reader.module(direction.generator(), generator.try_init::<B>(device)?)?;
+    let n = images.len() / features;
+    let mut out = Vec::with_capacity(n * generator.output_shape().iter().product::<usize>());
+    // In chunks, so that a large input does not hold every activation at once.
+    for chunk in images.chunks(64 * features) {
+        let x = Tensor::<B, 2>::from_data(
+            TensorData::new(chunk.to_vec(), [chunk.len() / features, features]),
+            device,
+        );
+        out.extend(g.translate(x).into_data().iter::<f32>());
+    }
+    Ok((out, generator.output_shape()))
+}
+
+/// A translation config file given to `gan train --config`: a complete config, as
+/// `--print-config` writes it, with the `backend` and `device` it names (if any).
+pub fn load_translation_config(
+    path: &Path,
+) -> GanResult<(TranslationRunConfig, Option<String>, Option<String>)> {
+    let text = crate::rundir::read_text(path)?;
+    let mut json = crate::rundir::json_of(path, &text)?;
+    let mut take = |field: &str| {
+        json.as_object_mut()
+            .and_then(|o| o.remove(field))
+            .and_then(|v| v.as_str().map(str::to_string))
+    };
+    let kind = take(crate::sample::KIND);
+    let (backend, device) = (take("backend"), take("device"));
+    if let Some(kind) = kind.filter(|k| k != TRANSLATION) {
+        return Err(GanError::Invalid {
+            field: "kind",
+            value: kind,
+            expected: format!("\"{TRANSLATION}\" in {}", path.display()),
+        });
+    }
+    let config = crate::rundir::parse_config(path, &json.to_string())?;
+    Ok((config, backend, device))
+}
+
+/// Whether the config file at `path` is a translation run's (its `kind` is `"translation"`).
+pub fn is_translation_config(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .is_some_and(|json| {
+            json.get(crate::sample::KIND).and_then(|k| k.as_str()) == Some(TRANSLATION)
+        })
+}
+
+/// What `gan eval` measures on a translation run, on the held-out images of both domains.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TranslationEval {
+    /// The run's iteration at the checkpoint evaluated.
+    pub iteration: usize,
+    /// Held-out images of `A` and of `B`.
+    pub held_out: (usize, usize),
+    /// Label preservation, when both domains are labelled with the same classes: the share of
+    /// `G(a)` that `B`'s classifier gives `a`'s label, and of `F(b)` that `A`'s classifier gives
+    /// `b`'s label.
+    pub labels: Option<LabelScores>,
+    /// `‖F(G(a)) − a‖₁` and `‖G(F(b)) − b‖₁`, mean absolute difference per value on the
+    /// `[0, 1]` scale.
+    pub cycle_error: (f64, f64),
+    /// Fréchet distance between the features of `G(a)` and of real `b` (and of `F(b)` and
+    /// real `a`), with each target domain's classifier's features; `untranslated` is the same
+    /// for the sources as they are (translating nothing).
+    pub fid: DomainDistances,
+    /// KID (the unbiased MMD² estimate, not scaled) in the same features.
+    pub kid: DomainDistances,
+}
+
+/// Label-preservation accuracies, with the references a translation is judged against.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LabelScores {
+    /// `B`'s classifier on `G(a)` against `a`'s labels.
+    pub a_to_b: f64,
+    /// `A`'s classifier on `F(b)` against `b`'s labels.
+    pub b_to_a: f64,
+    /// Source only: `B`'s classifier on `a` itself, and `A`'s on `b` (no translation).
+    pub source_only: (f64, f64),
+    /// Each classifier on its own domain's held-out images (`B`'s on `b`, `A`'s on `a`): the
+    /// target-supervised reference.
+    pub in_domain: (f64, f64),
+}
+
+/// A distance in each direction, for the translations and for the untranslated sources.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DomainDistances {
+    /// `G(a)` against `b`, and `F(b)` against `a`.
+    pub translated: (f64, f64),
+    /// `a` against `b`, and `b` against `a`.
+    pub untranslated: (f64, f64),
+}
+
+/// The domain classifier of a translation domain, trained on the images the run trained on
+/// (cached like `gan eval`'s, under a name that says how many).
+fn translation_classifier<B: AutodiffBackend>(
+    train: &ImageSet,
+    held_out: &ImageSet,
+    classifier_dir: &Path,
+    log: &mut dyn FnMut(String),
+    device: &B::Device,
+) -> GanResult<gan_eval::DomainClassifier<B::InnerBackend>> {
+    use gan_eval::classifier::{
+        ClassifierCard, accuracy, cache_paths, classifier_config_for, load_classifier,
+        save_classifier, train_classifier,
+    };
+    let config = classifier_config_for(train)?;
+    let training = gan_eval::ClassifierTrainingConfig::new();
+    let label = format!("{}-first{}", train.name(), train.len());
+    let (weights, card_path) = cache_paths(classifier_dir, &label, &config, &training);
+    if let Some((model, _)) =
+        load_classifier::<B::InnerBackend>(&weights, &card_path, &config, device)?
+    {
+        log(format!("domain classifier: {}", weights.display()));
+        return Ok(model);
+    }
+    log(format!(
+        "training a classifier on {} {} images (cached in {})",
+        train.len(),
+        train.name(),
+        classifier_dir.display()
+    ));
+    let all: Vec<usize> = (0..train.len()).collect();
+    let model = train_classifier::<B>(
+        train,
+        &all,
+        &config,
+        &training,
+        device,
+        &mut |_, _, _, _| {},
+    )?;
+    let checked: Vec<usize> = (0..held_out.len()).collect();
+    let acc = accuracy(&model, held_out, &checked, device);
+    let card = ClassifierCard {
+        dataset: label,
+        config: serde_json::to_value(&config).expect("serialisable"),
+        training: serde_json::to_value(&training).expect("serialisable"),
+        train_images: train.len(),
+        held_out_accuracy: acc,
+        held_out_images: held_out.len(),
+        sha256: String::new(),
+    };
+    save_classifier(&model, &weights, &card_path, card)?;
+    log(format!("classifier held-out accuracy {:.2}%", 100.0 * acc));
+    Ok(model)
+}
+
+/// Images of `set` in `[-1, 1]`, flat.
+fn signed(set: &ImageSet) -> Vec<f32> {
+    set.pixels()
+        .iter()
+        .map(|&v| PixelRange::MinusOneToOne.scale(v))
+        .collect()
+}
+
+fn unit(values: &[f32]) -> Vec<f32> {
+    values
+        .iter()
+        .map(|v| ((v + 1.0) / 2.0).clamp(0.0, 1.0))
+        .collect()
+}
+
+/// Measures the translation run in `dir` on its held-out images (see [`TranslationEval`]) on
+/// backend `B`, training (or loading from `classifier_dir`) a classifier per labelled domain,
+/// and writes `eval.json` into the run.
+pub fn evaluate_translation<B: AutodiffBackend>(
+    dir: &Path,
+    classifier_dir: &Path,
+    device: &B::Device,
+    log: &mut dyn FnMut(String),
+) -> GanResult<TranslationEval> {
+    let config = load_translation_run(dir)?;
+    if config.held_out == 0 {
+        return Err(GanError::Invalid {
+            field: "held_out",
+            value: "0".into(),
+            expected: format!(
+                "held-out images to measure on: the run in {} trained on every image (set held_out in its config)",
+                dir.display()
+            ),
+        });
+    }
+    let checkpoint = crate::sample::run_checkpoint(dir)?;
+    let iteration = CheckpointReader::open(&checkpoint)?.iteration();
+    // The classifiers learn from the images the run trained on; the measures use the others.
+    let (train_a, train_b) = config.load_domains(true)?;
+    let held = |dataset: &ImageDataset| -> GanResult<ImageSet> {
+        held_out_images(&dataset.load(true)?.0, config.held_out)
+    };
+    let (held_a, held_b) = (held(&config.a)?, held(&config.b)?);
+    let inner = |values: &[f32], direction| {
+        translate_run::<B::InnerBackend>(dir, direction, values, device).map(|(v, _)| v)
+    };
+    let (a, b) = (signed(&held_a), signed(&held_b));
+    let g_a = inner(&a, Direction::AToB)?;
+    let f_b = inner(&b, Direction::BToA)?;
+    let f_g_a = inner(&g_a, Direction::BToA)?;
+    let g_f_b = inner(&f_b, Direction::AToB)?;
+    log(format!(
+        "translated {} + {} held-out images both ways at iteration {iteration}",
+        held_a.len(),
+        held_b.len()
+    ));
+    let (a, b, g_a, f_b) = (unit(&a), unit(&b), unit(&g_a), unit(&f_b));
+    let cycle_error = (
+        gan_eval::translation::mean_absolute_error(&unit(&f_g_a), &a)?,
+        gan_eval::translation::mean_absolute_error(&unit(&g_f_b), &b)?,
+    );
+
+    let classifier_a = translation_classifier::<B>(&train_a, &held_a, classifier_dir, log, device)?;
+    let classifier_b = translation_classifier::<B>(&train_b, &held_b, classifier_dir, log, device)?;
+    let (shape_a, shape_b) = (held_a.shape(), held_b.shape());
+    let embed = |model: &gan_eval::DomainClassifier<B::InnerBackend>, images: &[f32], shape| {
+        model.embed(images, shape, 250, device)
+    };
+    let (feat_b, probs_b) = embed(&classifier_b, &b, shape_b);
+    let (feat_g_a, probs_g_a) = embed(&classifier_b, &g_a, shape_b);
+    let (feat_a_in_b, probs_a_in_b) = embed(&classifier_b, &a, shape_b);
+    let (feat_a, probs_a) = embed(&classifier_a, &a, shape_a);
+    let (feat_f_b, probs_f_b) = embed(&classifier_a, &f_b, shape_a);
+    let (feat_b_in_a, probs_b_in_a) = embed(&classifier_a, &b, shape_a);
+
+    let labels = match (held_a.labels(), held_b.labels()) {
+        (Some(la), Some(lb)) if held_a.num_classes() == held_b.num_classes() => {
+            let argmax = |probs: &[f32]| -> Vec<usize> {
+                let k = held_a.num_classes().unwrap_or(1).max(1);
+                probs
+                    .chunks(k)
+                    .map(|p| {
+                        p.iter()
+                            .enumerate()
+                            .max_by(|x, y| x.1.total_cmp(y.1))
+                            .map_or(0, |(i, _)| i)
+                    })
+                    .collect()
+            };
+            let la: Vec<usize> = la.iter().map(|&l| usize::from(l)).collect();
+            let lb: Vec<usize> = lb.iter().map(|&l| usize::from(l)).collect();
+            let acc = |probs: &[f32], truth: &[usize]| {
+                gan_eval::translation::label_accuracy(&argmax(probs), truth)
+            };
+            Some(LabelScores {
+                a_to_b: acc(&probs_g_a, &la)?,
+                b_to_a: acc(&probs_f_b, &lb)?,
+                source_only: (acc(&probs_a_in_b, &la)?, acc(&probs_b_in_a, &lb)?),
+                in_domain: (acc(&probs_b, &lb)?, acc(&probs_a, &la)?),
+            })
+        }
+        _ => None,
+    };
+    let fid = |x: &gan_eval::Features, y: &gan_eval::Features| -> GanResult<f64> {
+        let sx = gan_eval::GaussianStats::from_rows(x.values(), x.dim())?;
+        let sy = gan_eval::GaussianStats::from_rows(y.values(), y.dim())?;
+        Ok(gan_eval::frechet_distance(&sx, &sy)?)
+    };
+    let kid = |x: &gan_eval::Features, y: &gan_eval::Features| -> GanResult<f64> {
+        let config = gan_eval::KidConfig {
+            subset_size: x.len().min(y.len()).min(1000),
+            ..gan_eval::KidConfig::default()
+        };
+        Ok(gan_eval::kid::<B::InnerBackend>(x, y, &config, device)?.mean)
+    };
+    let report = TranslationEval {
+        iteration,
+        held_out: (held_a.len(), held_b.len()),
+        labels,
+        cycle_error,
+        fid: DomainDistances {
+            translated: (fid(&feat_g_a, &feat_b)?, fid(&feat_f_b, &feat_a)?),
+            untranslated: (fid(&feat_a_in_b, &feat_b)?, fid(&feat_b_in_a, &feat_a)?),
+        },
+        kid: DomainDistances {
+            translated: (kid(&feat_b, &feat_g_a)?, kid(&feat_a, &feat_f_b)?),
+            untranslated: (kid(&feat_b, &feat_a_in_b)?, kid(&feat_a, &feat_b_in_a)?),
+        },
+    };
+    let json = serde_json::to_string_pretty(&report).expect("the report serialises");
+    crate::sample::write_file(&dir.join("eval.json"), json.as_bytes())?;
+    Ok(report)
+}
+
+impl TranslationEval {
+    /// The report as a markdown table, one row per measure, both directions.
+    pub fn table(&self) -> String {
+        let mut rows = vec![
+            format!(
+                "| measure ({} + {} held-out images, iteration {}) | A → B | B → A |",
+                self.held_out.0, self.held_out.1, self.iteration
+            ),
+            "|---|---|---|".to_string(),
+        ];
+        let pct = |v: f64| format!("{:.1}%", 100.0 * v);
+        if let Some(l) = &self.labels {
+            rows.push(format!(
+                "| label preservation | {} | {} |",
+                pct(l.a_to_b),
+                pct(l.b_to_a)
+            ));
+            rows.push(format!(
+                "| source only (no translation) | {} | {} |",
+                pct(l.source_only.0),
+                pct(l.source_only.1)
+            ));
+            rows.push(format!(
+                "| classifier on its own domain | {} | {} |",
+                pct(l.in_domain.0),
+                pct(l.in_domain.1)
+            ));
+        }
+        rows.push(format!(
+            "| cycle error (mean abs., [0, 1]) | {:.4} | {:.4} |",
+            self.cycle_error.0, self.cycle_error.1
+        ));
+        rows.push(format!(
+            "| FID, domain features: translated | {:.2} | {:.2} |",
+            self.fid.translated.0, self.fid.translated.1
+        ));
+        rows.push(format!(
+            "| FID, domain features: untranslated | {:.2} | {:.2} |",
+            self.fid.untranslated.0, self.fid.untranslated.1
+        ));
+        rows.push(format!(
+            "| KID, domain features: translated | {:.4} | {:.4} |",
+            self.kid.translated.0, self.kid.translated.1
+        ));
+        rows.push(format!(
+            "| KID, domain features: untranslated | {:.4} | {:.4} |",
+            self.kid.untranslated.0, self.kid.untranslated.1
+        ));
+        rows.join("\n")
+    }
+}
