@@ -89,13 +89,15 @@ enum DatasetArg {
     Digits,
     /// Two folders of images for `--algorithm cyclegan`: `folder:A,folder:B`.
     FolderPair(PathBuf, PathBuf),
+    /// Two domains for `--algorithm cyclegan`: the same emoji drawn by Twemoji and Noto.
+    Emoji,
     Ring8,
     Grid25,
     Moons,
     Spiral,
 }
 
-const DATASETS: &str = "mnist-embedded, mnist, fashion-mnist, cifar10, optdigits, folder:PATH, ring8, grid25, moons, spiral; for --algorithm cyclegan: digits, folder:A,folder:B";
+const DATASETS: &str = "mnist-embedded, mnist, fashion-mnist, cifar10, optdigits, folder:PATH, ring8, grid25, moons, spiral; for --algorithm cyclegan: digits, emoji, folder:A,folder:B";
 
 fn parse_dataset(s: &str) -> std::result::Result<DatasetArg, String> {
     Ok(match s {
@@ -105,6 +107,7 @@ fn parse_dataset(s: &str) -> std::result::Result<DatasetArg, String> {
         "cifar10" => DatasetArg::Cifar10,
         "optdigits" => DatasetArg::Optdigits,
         "digits" => DatasetArg::Digits,
+        "emoji" => DatasetArg::Emoji,
         "folder" => DatasetArg::Folder(None),
         "ring8" => DatasetArg::Ring8,
         "grid25" => DatasetArg::Grid25,
@@ -137,6 +140,7 @@ impl DatasetArg {
             DatasetArg::Folder(Some(p)) => format!("folder:{}", p.display()),
             DatasetArg::Optdigits => "optdigits".into(),
             DatasetArg::Digits => "digits".into(),
+            DatasetArg::Emoji => "emoji".into(),
             DatasetArg::FolderPair(a, b) => {
                 format!("folder:{},folder:{}", a.display(), b.display())
             }
@@ -202,7 +206,7 @@ impl DatasetArg {
         Ok(Some(match self {
             DatasetArg::MnistEmbedded => (ImageDataset::EmbeddedMnist, 28, 1, 10),
             DatasetArg::Optdigits => (ImageDataset::Optdigits, 28, 1, 10),
-            DatasetArg::Digits | DatasetArg::FolderPair(..) => {
+            DatasetArg::Digits | DatasetArg::Emoji | DatasetArg::FolderPair(..) => {
                 return Err(GanError::Invalid {
                     field: "--dataset",
                     value: self.name(),
@@ -323,7 +327,8 @@ struct TrainArgs {
     config: Option<PathBuf>,
     /// Dataset: mnist-embedded (default), mnist, fashion-mnist, cifar10, optdigits, folder:PATH,
     /// ring8, grid25, moons or spiral; for --algorithm cyclegan two domains: digits (MNIST and
-    /// the optical digits, the default) or folder:A,folder:B.
+    /// the optical digits, the default), emoji (Twemoji and Noto Emoji, fetched from the npm
+    /// registry when missing) or folder:A,folder:B.
     #[arg(long, value_parser = parse_dataset, value_name = "NAME")]
     dataset: Option<DatasetArg>,
     /// Model: cgan-dcgan (default for images), dcgan, mlp, cgan-mlp; the 2-D datasets train mlp.
@@ -340,7 +345,8 @@ struct TrainArgs {
     /// Use only the first N images of an image dataset.
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
-    /// Side of the images for --dataset folder: 28, 32 or 64.
+    /// Side of the images for --dataset folder (28, 32 or 64), folder:A,folder:B and emoji
+    /// (a multiple of 4; 64 by default).
     #[arg(long, value_name = "PX")]
     image_size: Option<usize>,
     /// Iterations of Algorithm 1 (k discriminator steps and one generator step each).
@@ -391,7 +397,7 @@ struct TrainArgs {
     /// The GAN algorithm: classic (default; Algorithm 1 with --loss), infogan, dragan (the
     /// non-saturating loss with the DRAGAN penalty, no batch norm in D), ebgan, began (these
     /// three train unconditional networks on image datasets) or cyclegan (translation between
-    /// two domains: --dataset digits or folder:A,folder:B).
+    /// two domains: --dataset digits, emoji or folder:A,folder:B).
     #[arg(long, value_enum)]
     algorithm: Option<AlgorithmArg>,
     /// Write a checkpoint every N iterations (0: only at the end).
@@ -512,8 +518,12 @@ struct TranslateArgs {
     /// The images: a folder of PNG/JPEG images (read recursively in sorted order, centre-cropped
     /// and resized to the run's images as its training folders were), one image file, or a
     /// NumPy .npy array of float32 [N, C, H, W] in [0, 1] (what `gan sample` writes).
-    #[arg(long, value_name = "FOLDER|FILE")]
-    input: PathBuf,
+    #[arg(long, value_name = "FOLDER|FILE", required_unless_present = "held_out")]
+    input: Option<PathBuf>,
+    /// Instead of --input: the first N of the run's held-out images of the source domain
+    /// (never trained on).
+    #[arg(long, value_name = "N", conflicts_with = "input")]
+    held_out: Option<usize>,
     /// Output: FILE.png (a grid: rows of up to 8 inputs, each above its translations), FILE.npy
     /// (float32 [N, C, H, W] in [0, 1]) or DIR (one PNG per translation, 000000.png, ..., in
     /// the inputs' order).
@@ -1017,6 +1027,7 @@ fn check_dataset_flags(args: &TrainArgs) -> Result<()> {
             DatasetArg::MnistEmbedded
                 | DatasetArg::Optdigits
                 | DatasetArg::Digits
+                | DatasetArg::Emoji
                 | DatasetArg::FolderPair(..)
         )
     );
@@ -1271,7 +1282,7 @@ fn is_translation(args: &TrainArgs, resume_dir: Option<&Path>) -> bool {
         || (args.algorithm.is_none()
             && matches!(
                 args.dataset,
-                Some(DatasetArg::Digits | DatasetArg::FolderPair(..))
+                Some(DatasetArg::Digits | DatasetArg::Emoji | DatasetArg::FolderPair(..))
             ))
         || resume_dir
             .is_some_and(|dir| translation::is_translation_config(&dir.join("config.json")))
@@ -1293,7 +1304,7 @@ fn train_translation(args: TrainArgs, resume_dir: Option<PathBuf>) -> Result<()>
         return Err(refuse(
             "--algorithm",
             algorithm.name().into(),
-            "cyclegan for a translation run (two domains: --dataset digits or folder:A,folder:B)",
+            "cyclegan for a translation run (two domains: --dataset digits, emoji or folder:A,folder:B)",
         ));
     }
     let unused = [
@@ -1331,6 +1342,9 @@ fn train_translation(args: TrainArgs, resume_dir: Option<PathBuf>) -> Result<()>
         (None, None) => {
             let config = match &args.dataset {
                 None | Some(DatasetArg::Digits) => TranslationRunConfig::digits(),
+                Some(DatasetArg::Emoji) => {
+                    TranslationRunConfig::emoji(args.image_size.unwrap_or(64))
+                }
                 Some(DatasetArg::FolderPair(a, b)) => {
                     let size = args.image_size.unwrap_or(64);
                     let folder = |path: &PathBuf| {
@@ -1346,7 +1360,7 @@ fn train_translation(args: TrainArgs, resume_dir: Option<PathBuf>) -> Result<()>
                     return Err(refuse(
                         "--dataset",
                         other.name(),
-                        "digits or folder:A,folder:B for --algorithm cyclegan (two domains)",
+                        "digits, emoji or folder:A,folder:B for --algorithm cyclegan (two domains)",
                     ));
                 }
             };
@@ -1354,12 +1368,15 @@ fn train_translation(args: TrainArgs, resume_dir: Option<PathBuf>) -> Result<()>
         }
     };
     if let Some(size) = args.image_size
-        && !matches!(args.dataset, Some(DatasetArg::FolderPair(..)))
+        && !matches!(
+            args.dataset,
+            Some(DatasetArg::FolderPair(..) | DatasetArg::Emoji)
+        )
     {
         return Err(refuse(
             "--image-size",
             size.to_string(),
-            "--image-size only with --dataset folder:A,folder:B",
+            "--image-size only with --dataset folder:A,folder:B or emoji",
         ));
     }
     if args.limit.is_some() {
@@ -1447,6 +1464,40 @@ fn train_translation(args: TrainArgs, resume_dir: Option<PathBuf>) -> Result<()>
     })
 }
 
+/// The images of `gan translate --input` in `[-1, 1]`: a folder, a `.npy` of `[N, C, H, W]` in
+/// `[0, 1]`, or one image file, at the generator's `[channels, size]`.
+fn read_translation_input(input: &Path, [c, size]: [usize; 2]) -> Result<Vec<f32>> {
+    let folder = ImageFolderConfig::new(input.to_path_buf())
+        .with_size(size)
+        .with_channels(c);
+    let to_unit = |v: u8| f32::from(v) / 127.5 - 1.0;
+    if input.is_dir() {
+        let load = folder.load()?;
+        for skipped in &load.skipped {
+            eprintln!("skipped: {skipped}");
+        }
+        Ok(load.images.pixels().iter().map(|&v| to_unit(v)).collect())
+    } else if input
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npy"))
+    {
+        let (values, shape) = gan::sample::read_npy(input)?;
+        if shape.len() != 4 || shape[1..] != [c, size, size] {
+            return Err(GanError::Invalid {
+                field: "--input",
+                value: format!("{} of shape {shape:?}", input.display()),
+                expected: format!("float32 [N, {c}, {size}, {size}] in [0, 1]"),
+            });
+        }
+        Ok(values
+            .iter()
+            .map(|v| 2.0 * v.clamp(0.0, 1.0) - 1.0)
+            .collect())
+    } else {
+        Ok(folder.decode(input)?.into_iter().map(to_unit).collect())
+    }
+}
+
 /// `gan translate`: reads the images, translates them with the run's generator and writes the
 /// output; nothing is written when the input or the run is refused.
 fn translate(args: TranslateArgs) -> Result<()> {
@@ -1469,39 +1520,31 @@ fn translate(args: TranslateArgs) -> Result<()> {
             });
         }
     };
-    let folder = ImageFolderConfig::new(args.input.clone())
-        .with_size(size)
-        .with_channels(c);
     let to_unit = |v: u8| f32::from(v) / 127.5 - 1.0;
-    let images: Vec<f32> = if args.input.is_dir() {
-        let load = folder.load()?;
-        for skipped in &load.skipped {
-            eprintln!("skipped: {skipped}");
+    let images: Vec<f32> = match (&args.input, args.held_out) {
+        (Some(input), _) => read_translation_input(input, [c, size])?,
+        (None, Some(n)) => {
+            let domain = match direction {
+                Direction::AToB => &config.a,
+                Direction::BToA => &config.b,
+            };
+            let set = config
+                .held_out_set(domain)?
+                .ok_or_else(|| GanError::Invalid {
+                    field: "--held-out",
+                    value: n.to_string(),
+                    expected: format!(
+                        "--input: the run in {} keeps no held-out images",
+                        args.run.display()
+                    ),
+                })?;
+            let n = n.clamp(1, set.len());
+            set.pixels()[..n * set.features()]
+                .iter()
+                .map(|&v| to_unit(v))
+                .collect()
         }
-        load.images.pixels().iter().map(|&v| to_unit(v)).collect()
-    } else if args
-        .input
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("npy"))
-    {
-        let (values, shape) = gan::sample::read_npy(&args.input)?;
-        if shape.len() != 4 || shape[1..] != [c, size, size] {
-            return Err(GanError::Invalid {
-                field: "--input",
-                value: format!("{} of shape {shape:?}", args.input.display()),
-                expected: format!("float32 [N, {c}, {size}, {size}] in [0, 1]"),
-            });
-        }
-        values
-            .iter()
-            .map(|v| 2.0 * v.clamp(0.0, 1.0) - 1.0)
-            .collect()
-    } else {
-        folder
-            .decode(&args.input)?
-            .into_iter()
-            .map(to_unit)
-            .collect()
+        (None, None) => unreachable!("clap requires --input or --held-out"),
     };
     let n = images.len() / (c * size * size);
     let (translated, [oc, oh, ow]) = command::translate(

@@ -1930,6 +1930,53 @@ fn cyclegan_trains_translates_and_refuses() {
         back.to_str().unwrap(),
     ]));
     assert_eq!(read_npy(&back).0, [5, 1, 28, 28]);
+    // The run's own held-out optical digits through F.
+    let held = tmp.path().join("held.npy");
+    let o = gan(&[
+        "translate",
+        "--run",
+        run_str,
+        "--direction",
+        "b2a",
+        "--held-out",
+        "12",
+        "--out",
+        held.to_str().unwrap(),
+    ]);
+    assert!(ok(&o).contains("translated 12 images from B to A"));
+    assert_eq!(read_npy(&held).0, [12, 1, 28, 28]);
+
+    // Two folders of images as the domains (read as RGB at --image-size), trained by two
+    // data-parallel peers.
+    let folders = tmp.path().join("folders");
+    let pair = format!("folder:{},folder:{}", folder.display(), folder.display());
+    let o = gan(&[
+        "train",
+        "--algorithm",
+        "cyclegan",
+        "--dataset",
+        &pair,
+        "--image-size",
+        "28",
+        "--steps",
+        "2",
+        "--batch",
+        "2",
+        "--devices",
+        "2",
+        "--quiet",
+        "--out",
+        folders.to_str().unwrap(),
+    ]);
+    let stdout = ok(&o);
+    assert!(
+        stdout.contains("trained translations-to-translations (cyclegan)"),
+        "{stdout}"
+    );
+    let config = read_json(&folders.join("config.json"));
+    assert_eq!(config["generator_ab"]["channels_in"], 3);
+    assert_eq!(config["cyclegan"]["lambda_identity"], 0.5);
+    assert_png(&folders.join("samples.png"));
 
     // Refusals name the flag and leave nothing behind.
     let refused = tmp.path().join("refused.txt");

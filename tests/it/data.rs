@@ -12,9 +12,9 @@ use std::time::Duration;
 use burn::tensor::backend::AutodiffBackend;
 use gan::data::idx::{gzip_bytes, read_idx, write_idx};
 use gan::data::{
-    BatchSource, CIFAR10_CLASSES, DataError, DownloadOptions, Downloader, IdxDataset,
-    ImageFolderConfig, ImageLoader, ImageSet, PixelRange, RemoteFile, Split, embedded_mnist,
-    embedded_mnist_files, load_cifar10, load_cifar10_dir,
+    BatchSource, CIFAR10_CLASSES, DataError, DatasetSource, DownloadOptions, Downloader,
+    IdxDataset, ImageFolderConfig, ImageLoader, ImageSet, PixelRange, RemoteFile, Split,
+    embedded_mnist, embedded_mnist_files, load_cifar10, load_cifar10_dir,
 };
 
 fn tmp() -> tempfile::TempDir {
@@ -809,4 +809,128 @@ fn a_jpeg_that_makes_the_decoder_assert_is_an_error() {
         .load()
         .unwrap();
     assert!(!load.images.is_empty());
+}
+
+// ---------------------------------------------------------------- emoji
+
+/// A package of `names` in `style` under `root/STYLE/package/img/STYLE/64`: 64x64 RGBA PNGs
+/// whose pixel (0, 0) is transparent, (1, 0) red at alpha 128, (2, 0) encodes the emoji's
+/// index in its red channel, and the rest a colour of the style.
+fn emoji_package(root: &Path, style: &str, names: &[String]) {
+    let dir = root.join(style).join("package/img").join(style).join("64");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, name) in names.iter().enumerate() {
+        let mut img = image::RgbaImage::from_pixel(64, 64, image::Rgba([20, 200, 90, 255]));
+        if style == "google" {
+            img = image::RgbaImage::from_pixel(64, 64, image::Rgba([240, 120, 10, 255]));
+        }
+        img.put_pixel(0, 0, image::Rgba([0, 0, 0, 0]));
+        img.put_pixel(1, 0, image::Rgba([255, 0, 0, 128]));
+        img.put_pixel(2, 0, image::Rgba([i as u8, 0, 0, 255]));
+        img.save(dir.join(format!("{name}.png"))).unwrap();
+    }
+}
+
+/// The emoji of two styles: skin-tone variants dropped, transparency flattened onto white
+/// (`c·a + 255·(1 − a)`: red at alpha 128 is (255, 127, 127)), the split by code point the same
+/// in both styles and image `i` the same emoji in both, resizing, a missing package named,
+/// and a download whose bytes are not the published tarball's refused with the cache left
+/// empty.
+#[test]
+fn emoji_sets_pair_two_styles_by_code_point() {
+    use gan::data::{EmojiSet, EmojiStyle};
+    let root = tmp();
+    let mut names: Vec<String> = (0..60).map(|i| format!("1f{:03x}", 0x600 + i)).collect();
+    names.push("1f44b-1f3fd".into());
+    names.push("1f9d1-1f3fb-200d-1f91d-200d-1f9d1-1f3ff".into());
+    for style in ["twitter", "google"] {
+        emoji_package(root.path(), style, &names);
+    }
+    let set = |style: EmojiStyle, split, size| {
+        EmojiSet {
+            style,
+            size,
+            source: DatasetSource {
+                split,
+                dir: Some(root.path().join(style.name())),
+                ..DatasetSource::default()
+            },
+        }
+        .load(true)
+        .unwrap()
+    };
+    let expected_test = names[..60]
+        .iter()
+        .filter(|n| gan::data::emoji::is_test_emoji(n))
+        .count();
+    assert!(expected_test > 0 && expected_test < 60);
+    let index_of = |s: &ImageSet| -> Vec<u8> { (0..s.len()).map(|i| s.image(i)[2]).collect() };
+    for split in [Split::Train, Split::Test] {
+        let tw = set(EmojiStyle::Twitter, split, 64);
+        let go = set(EmojiStyle::Google, split, 64);
+        let n = if split == Split::Test {
+            expected_test
+        } else {
+            60 - expected_test
+        };
+        assert_eq!((tw.len(), go.len()), (n, n), "{split:?}");
+        assert_eq!(tw.shape(), [3, 64, 64]);
+        assert_eq!(
+            index_of(&tw),
+            index_of(&go),
+            "the same emoji in the same order"
+        );
+        let first = tw.image(0);
+        let at = |c: usize, x: usize| first[c * 64 * 64 + x];
+        assert_eq!(
+            [at(0, 0), at(1, 0), at(2, 0)],
+            [255, 255, 255],
+            "transparent is white"
+        );
+        assert_eq!(
+            [at(0, 1), at(1, 1), at(2, 1)],
+            [255, 127, 127],
+            "red at alpha 128"
+        );
+        assert_eq!([at(0, 10), at(1, 10), at(2, 10)], [20, 200, 90]);
+    }
+    assert_eq!(
+        set(EmojiStyle::Google, Split::Train, 32).shape(),
+        [3, 32, 32]
+    );
+
+    let empty = tmp();
+    let missing = EmojiSet {
+        style: EmojiStyle::Twitter,
+        size: 64,
+        source: DatasetSource {
+            dir: Some(empty.path().to_path_buf()),
+            ..DatasetSource::default()
+        },
+    };
+    let err = missing.load(true).unwrap_err().to_string();
+    assert!(err.contains("img/twitter/64"), "{err}");
+
+    let (url, log) = serve(HashMap::from([(
+        "emoji-datasource-google-16.0.0.tgz".to_string(),
+        Reply::Body(b"not the package".to_vec()),
+    )]));
+    let cache = tmp();
+    let options = DownloadOptions {
+        base_url: Some(url),
+        quiet: true,
+        cache_dir: Some(cache.path().to_path_buf()),
+    };
+    let download = EmojiSet::new(EmojiStyle::Google, 64, Split::Train, true);
+    let err = expect_err(download.load_with(&options));
+    assert!(matches!(err, DataError::Checksum { .. }), "{err}");
+    assert_eq!(
+        *log.lock().unwrap(),
+        vec!["/files/emoji-datasource-google-16.0.0.tgz"]
+    );
+    assert!(
+        dir_entries(cache.path()).is_empty(),
+        "{:?}",
+        dir_entries(cache.path())
+    );
 }

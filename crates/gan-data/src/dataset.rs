@@ -54,6 +54,9 @@ pub enum ImageDataset {
     /// The 1,797 UCI optical digits embedded in this crate, in MNIST's 28x28 layout (see
     /// [`crate::embedded_optdigits`]).
     Optdigits,
+    /// One style of the emoji of `emoji-datasource-twitter` and `-google` (see
+    /// [`crate::emoji`]).
+    Emoji(crate::emoji::EmojiSet),
 }
 
 impl ImageDataset {
@@ -66,6 +69,7 @@ impl ImageDataset {
             ImageDataset::FashionMnist(_) => "fashion-mnist".into(),
             ImageDataset::Cifar10(_) => "cifar10".into(),
             ImageDataset::Optdigits => "optdigits".into(),
+            ImageDataset::Emoji(e) => e.label(),
             ImageDataset::Folder(c) => c
                 .path
                 .file_name()
@@ -80,6 +84,7 @@ impl ImageDataset {
         let set = match self {
             ImageDataset::EmbeddedMnist => embedded_mnist(),
             ImageDataset::Optdigits => crate::optdigits::embedded_optdigits(),
+            ImageDataset::Emoji(e) => e.load(quiet)?,
             ImageDataset::Mnist(s) => {
                 IdxDataset::Mnist.load(s.split, s.dir.as_deref(), s.options(quiet).as_ref())?
             }

@@ -512,7 +512,7 @@ fn real_data(dataset: &ImageDataset, quiet: bool) -> Result<RealData> {
                 clean_limit: Some(n - 2000),
             })
         }
-        ImageDataset::Folder(_) | ImageDataset::Optdigits => {
+        ImageDataset::Folder(_) | ImageDataset::Optdigits | ImageDataset::Emoji(_) => {
             let (set, _) = dataset.load(quiet)?;
             let n = set.len();
             if n < 2100 {
@@ -770,6 +770,7 @@ fn read_image_dir(
             | ImageDataset::FashionMnist(_) => [1, 28],
             ImageDataset::Cifar10(_) => [3, 32],
             ImageDataset::Folder(folder) => [folder.channels, folder.size],
+            ImageDataset::Emoji(emoji) => [3, emoji.size],
         },
     };
     let load = gan_data::ImageFolderConfig::new(dir.to_path_buf())

@@ -150,6 +150,52 @@ impl TranslationRunConfig {
         .with_held_out(300)
     }
 
+    /// The `emoji` task: Twemoji (`A`) and Noto Emoji (`B`) of the same code points at `size`
+    /// pixels, RGB, trained unpaired on the training split of the code points; the packages
+    /// are fetched from the npm registry when missing. The test split's emoji exist in both
+    /// styles, so `gan eval` compares each translation with its true counterpart.
+    pub fn emoji(size: usize) -> Self {
+        use gan_data::Split;
+        use gan_data::{EmojiSet, EmojiStyle};
+        let set = |style| ImageDataset::Emoji(EmojiSet::new(style, size, Split::Train, true));
+        Self::for_domains(
+            set(EmojiStyle::Twitter),
+            set(EmojiStyle::Google),
+            size,
+            3,
+            3,
+        )
+    }
+
+    /// The images a run of this config is measured on, for each domain: its last `held_out`
+    /// images, or the test split of an emoji set (`None` for a domain with neither).
+    pub fn held_out_set(&self, dataset: &ImageDataset) -> GanResult<Option<ImageSet>> {
+        if self.held_out > 0 {
+            return Ok(Some(held_out_images(
+                &dataset.load(true)?.0,
+                self.held_out,
+            )?));
+        }
+        Ok(match dataset {
+            ImageDataset::Emoji(e) if e.source.split == gan_data::Split::Train => {
+                let mut test = e.clone();
+                test.source.split = gan_data::Split::Test;
+                Some(test.load(true)?)
+            }
+            _ => None,
+        })
+    }
+
+    /// Whether image `i` of domain `A`'s held-out set and image `i` of `B`'s are the same
+    /// thing in two styles (the two styles of the emoji).
+    pub fn paired(&self) -> bool {
+        matches!(
+            (&self.a, &self.b),
+            (ImageDataset::Emoji(a), ImageDataset::Emoji(b))
+                if a.style != b.style && a.size == b.size && self.held_out == 0
+        )
+    }
+
     /// A short name for run directories: `A-to-B`.
     pub fn label(&self) -> String {
         format!("{}-to-{}", self.a.label(), self.b.label())
@@ -503,6 +549,9 @@ pub struct TranslationEval {
     /// `G(a)` that `B`'s classifier gives `a`'s label, and of `F(b)` that `A`'s classifier gives
     /// `b`'s label.
     pub labels: Option<LabelScores>,
+    /// Each translation against its true counterpart, where the two domains draw the same
+    /// things (the emoji).
+    pub paired: Option<PairedScores>,
     /// `‖F(G(a)) − a‖₁` and `‖G(F(b)) − b‖₁`, mean absolute difference per value on the
     /// `[0, 1]` scale.
     pub cycle_error: (f64, f64),
@@ -526,6 +575,21 @@ pub struct LabelScores {
     /// Each classifier on its own domain's held-out images (`B`'s on `b`, `A`'s on `a`): the
     /// target-supervised reference.
     pub in_domain: (f64, f64),
+}
+
+/// A translation against the true counterpart of its input, on the `[0, 1]` scale: the mean
+/// absolute difference and the mean SSIM, in each direction, next to the identity map
+/// (translating nothing: `a` against `b`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PairedScores {
+    /// `G(a)` against `b`, `F(b)` against `a`.
+    pub l1: (f64, f64),
+    /// The same pairs' SSIM.
+    pub ssim: (f64, f64),
+    /// `a` against `b`.
+    pub identity_l1: f64,
+    /// `a` against `b`.
+    pub identity_ssim: f64,
 }
 
 /// A distance in each direction, for the translations and for the untranslated sources.
@@ -616,24 +680,20 @@ pub fn evaluate_translation<B: AutodiffBackend>(
     log: &mut dyn FnMut(String),
 ) -> GanResult<TranslationEval> {
     let config = load_translation_run(dir)?;
-    if config.held_out == 0 {
-        return Err(GanError::Invalid {
-            field: "held_out",
-            value: "0".into(),
-            expected: format!(
-                "held-out images to measure on: the run in {} trained on every image (set held_out in its config)",
-                dir.display()
-            ),
-        });
-    }
+    let no_held_out = || GanError::Invalid {
+        field: "held_out",
+        value: "0".into(),
+        expected: format!(
+            "held-out images to measure on: the run in {} trained on every image (set held_out in its config)",
+            dir.display()
+        ),
+    };
     let checkpoint = crate::sample::run_checkpoint(dir)?;
     let iteration = CheckpointReader::open(&checkpoint)?.iteration();
     // The classifiers learn from the images the run trained on; the measures use the others.
     let (train_a, train_b) = config.load_domains(true)?;
-    let held = |dataset: &ImageDataset| -> GanResult<ImageSet> {
-        held_out_images(&dataset.load(true)?.0, config.held_out)
-    };
-    let (held_a, held_b) = (held(&config.a)?, held(&config.b)?);
+    let held_a = config.held_out_set(&config.a)?.ok_or_else(no_held_out)?;
+    let held_b = config.held_out_set(&config.b)?.ok_or_else(no_held_out)?;
     let inner = |values: &[f32], direction| {
         translate_run::<B::InnerBackend>(dir, direction, values, device).map(|(v, _)| v)
     };
@@ -648,6 +708,18 @@ pub fn evaluate_translation<B: AutodiffBackend>(
         held_b.len()
     ));
     let (a, b, g_a, f_b) = (unit(&a), unit(&b), unit(&g_a), unit(&f_b));
+    let paired = if config.paired() && held_a.len() == held_b.len() {
+        use gan_eval::translation::{mean_absolute_error as l1, mean_ssim};
+        let shape = held_a.shape();
+        Some(PairedScores {
+            l1: (l1(&g_a, &b)?, l1(&f_b, &a)?),
+            ssim: (mean_ssim(&g_a, &b, shape)?, mean_ssim(&f_b, &a, shape)?),
+            identity_l1: l1(&a, &b)?,
+            identity_ssim: mean_ssim(&a, &b, shape)?,
+        })
+    } else {
+        None
+    };
     let cycle_error = (
         gan_eval::translation::mean_absolute_error(&unit(&f_g_a), &a)?,
         gan_eval::translation::mean_absolute_error(&unit(&g_f_b), &b)?,
@@ -710,6 +782,7 @@ pub fn evaluate_translation<B: AutodiffBackend>(
         iteration,
         held_out: (held_a.len(), held_b.len()),
         labels,
+        paired,
         cycle_error,
         fid: DomainDistances {
             translated: (fid(&feat_g_a, &feat_b)?, fid(&feat_f_b, &feat_a)?),
@@ -751,6 +824,16 @@ impl TranslationEval {
                 "| classifier on its own domain | {} | {} |",
                 pct(l.in_domain.0),
                 pct(l.in_domain.1)
+            ));
+        }
+        if let Some(p) = &self.paired {
+            rows.push(format!(
+                "| paired L1 to the true counterpart (identity map: {:.4}) | {:.4} | {:.4} |",
+                p.identity_l1, p.l1.0, p.l1.1
+            ));
+            rows.push(format!(
+                "| paired SSIM to the true counterpart (identity map: {:.4}) | {:.4} | {:.4} |",
+                p.identity_ssim, p.ssim.0, p.ssim.1
             ));
         }
         rows.push(format!(
