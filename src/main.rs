@@ -964,21 +964,39 @@ fn resolve(args: &TrainArgs, resume_dir: Option<&Path>) -> Result<Resolved> {
         spec.apply_loss_preset(LossPreset::from(loss));
     }
     let (training, run, seed) = parts(&mut spec);
-    if let Some(n) = args.checkpoint_every {
-        run.checkpoint_every = n;
-    }
-    if let Some(n) = args.sample_every {
-        run.sample_every = n;
-    }
-    if let Some(steps) = args.steps {
-        training.iterations = steps;
-    }
+    apply_shared_flags(args, training, run, seed);
     if let Some(k) = args.k {
         training.k = k;
     }
-    if let Some(batch) = args.batch {
-        training.batch_size = batch;
+    if let Some(decay) = args.ema {
+        training.ema_decay = (decay != 0.0).then_some(decay);
     }
+    Ok(Resolved {
+        spec,
+        backend,
+        device,
+    })
+}
+
+/// Writes the flags every kind of run takes into its configs: the cadence (`--log-every`,
+/// `--checkpoint-every`, `--sample-every`), `--steps`, `--batch`, `--seed` and the learning
+/// rates (`--lr`, then `--g-lr` and `--d-lr` over it).
+fn apply_shared_flags(
+    args: &TrainArgs,
+    training: &mut TrainConfig,
+    run: &mut gan::train::RunConfig,
+    seed: &mut u64,
+) {
+    let set = |target: &mut usize, value: Option<usize>| {
+        if let Some(v) = value {
+            *target = v;
+        }
+    };
+    set(&mut run.log_every, args.log_every);
+    set(&mut run.checkpoint_every, args.checkpoint_every);
+    set(&mut run.sample_every, args.sample_every);
+    set(&mut training.iterations, args.steps);
+    set(&mut training.batch_size, args.batch);
     if let Some(s) = args.seed {
         *seed = s;
     }
@@ -992,17 +1010,6 @@ fn resolve(args: &TrainArgs, resume_dir: Option<&Path>) -> Result<Resolved> {
     if let Some(lr) = args.d_lr {
         training.d_lr = lr;
     }
-    if let Some(decay) = args.ema {
-        training.ema_decay = (decay != 0.0).then_some(decay);
-    }
-    if let Some(n) = args.log_every {
-        run.log_every = n;
-    }
-    Ok(Resolved {
-        spec,
-        backend,
-        device,
-    })
 }
 
 /// Refuses flags that do nothing for the chosen dataset, rather than ignoring them.
@@ -1385,37 +1392,15 @@ fn train_translation(args: TrainArgs, resume_dir: Option<PathBuf>) -> Result<()>
     if args.epochs.is_some() {
         config.epochs = args.epochs;
     }
-    let training = &mut config.training;
-    if let Some(steps) = args.steps {
+    if args.steps.is_some() {
         config.epochs = None;
-        training.iterations = steps;
     }
-    if let Some(batch) = args.batch {
-        training.batch_size = batch;
-    }
-    if let Some(lr) = args.lr {
-        training.g_lr = lr;
-        training.d_lr = lr;
-    }
-    if let Some(lr) = args.g_lr {
-        training.g_lr = lr;
-    }
-    if let Some(lr) = args.d_lr {
-        training.d_lr = lr;
-    }
-    if let Some(seed) = args.seed {
-        config.seed = seed;
-    }
-    let run = &mut config.run;
-    if let Some(n) = args.log_every {
-        run.log_every = n;
-    }
-    if let Some(n) = args.checkpoint_every {
-        run.checkpoint_every = n;
-    }
-    if let Some(n) = args.sample_every {
-        run.sample_every = n;
-    }
+    apply_shared_flags(
+        &args,
+        &mut config.training,
+        &mut config.run,
+        &mut config.seed,
+    );
     let backend = match (args.backend.backend, file_backend) {
         (None, Some(name)) => parse_backend(&name).map_err(|e| refuse("backend", name, &e))?,
         _ => args.backend.backend()?,

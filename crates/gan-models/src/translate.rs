@@ -147,6 +147,16 @@ impl ResnetGeneratorConfig {
             .with_blocks(blocks)
     }
 
+    /// `[channels_in, image_size, image_size]`.
+    pub fn input_shape(&self) -> [usize; 3] {
+        [self.channels_in, self.image_size, self.image_size]
+    }
+
+    /// `[channels_out, image_size, image_size]`.
+    pub fn output_shape(&self) -> [usize; 3] {
+        [self.channels_out, self.image_size, self.image_size]
+    }
+
     /// Checks the config.
     pub fn validate(&self) -> ModelResult<()> {
         nonzero("channels_in", self.channels_in)?;
@@ -300,6 +310,11 @@ impl NLayerDiscriminatorConfig {
         Self::new(channels, size)
             .with_width(width)
             .with_n_layers(n_layers)
+    }
+
+    /// `[channels, image_size, image_size]`.
+    pub fn input_shape(&self) -> [usize; 3] {
+        [self.channels, self.image_size, self.image_size]
     }
 
     /// The side of the square patch each logit sees: `1 + Σᵢ (kᵢ − 1) Πⱼ<ᵢ sⱼ` over the

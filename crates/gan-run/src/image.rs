@@ -677,43 +677,30 @@ impl<B: AutodiffBackend> ImageJob<'_, '_, B> {
     /// into its directory.
     fn fit<A: Algorithm<B> + Send + 'static>(
         self,
-        mut replicas: Vec<A>,
+        replicas: Vec<A>,
     ) -> GanResult<(gan_train::RunSummary, usize)> {
         let config = self.config;
         let shape = self.images.shape();
         let count = self.images.len();
         let range = config.networks.pixel_range();
-        let mut data = ImageLoader::new(Arc::new(self.images), range, config.seed.wrapping_add(1))?;
+        let data = ImageLoader::new(Arc::new(self.images), range, config.seed.wrapping_add(1))?;
         let (low, high) = match range {
             PixelRange::MinusOneToOne => (-1.0, 1.0),
             PixelRange::ZeroToOne => (0.0, 1.0),
         };
         let view = SampleView::Images { shape, low, high };
         let dir = RunDir::new(self.dir);
-        let summary = if self.parallel.is_parallel() {
-            crate::parallel::train_replicas(
-                replicas,
-                data,
-                &dir,
-                &config.run,
-                &view,
-                self.resume,
-                self.observers,
-                self.parallel,
-                self.device,
-            )?
-            .0
-        } else {
-            crate::preview::train(
-                &mut replicas[0],
-                &mut data,
-                &dir,
-                &config.run,
-                &view,
-                self.resume,
-                self.observers,
-            )?
-        };
+        let (summary, _) = crate::parallel::train_any(
+            replicas,
+            data,
+            &dir,
+            &config.run,
+            &view,
+            self.resume,
+            self.observers,
+            self.parallel,
+            self.device,
+        )?;
         Ok((summary, count))
     }
 }

@@ -194,6 +194,36 @@ pub fn ws_port(field: &'static str, address: &str) -> GanResult<u16> {
         .map_err(|_| invalid())
 }
 
+/// Trains a run's `replicas` on `data` into `dir`: its one replica with [`crate::train`], or
+/// one peer per replica with [`train_replicas`] when `parallel` has several peers. Returns the
+/// summary and the replica that led (the only one, or the first).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn train_any<B, A, S>(
+    mut replicas: Vec<A>,
+    mut data: S,
+    dir: &RunDir,
+    run: &RunConfig,
+    view: &SampleView,
+    resume: bool,
+    observers: &mut [&mut dyn Observer],
+    parallel: &Parallel,
+    device: &B::Device,
+) -> GanResult<(RunSummary, A)>
+where
+    B: AutodiffBackend,
+    A: Algorithm<B> + Send + 'static,
+    S: BatchSource<B> + Clone + Send + 'static,
+{
+    if parallel.is_parallel() {
+        return train_replicas(
+            replicas, data, dir, run, view, resume, observers, parallel, device,
+        );
+    }
+    let mut one = replicas.swap_remove(0);
+    let summary = crate::preview::train(&mut one, &mut data, dir, run, view, resume, observers)?;
+    Ok((summary, one))
+}
+
 /// Trains `replicas` (one per local peer, built from the same config and the same initial
 /// weights, with the same parameter ids) on copies of `data`, as [`crate::train`] does for
 /// one. The first replica runs on the calling thread with `observers`, and is returned

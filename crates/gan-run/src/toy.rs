@@ -130,7 +130,7 @@ pub fn run_toy<B: AutodiffBackend>(
     let generator = config.generator.try_init::<B>(device)?;
     let discriminator = config.discriminator.try_init::<B>(device)?;
     let training = config.training.clone().with_seed(config.seed);
-    let mut replicas = (0..parallel.devices)
+    let replicas = (0..parallel.devices)
         .map(|i| {
             let (g, d) = (
                 crate::image::replica(i, &generator, device),
@@ -145,7 +145,7 @@ pub fn run_toy<B: AutodiffBackend>(
             )
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let mut data = ToySampler::new(config.dataset.clone(), config.seed.wrapping_add(1))?;
+    let data = ToySampler::new(config.dataset.clone(), config.seed.wrapping_add(1))?;
     let reference = config.dataset.sample_points(
         config.plot_samples,
         &mut gan_models::rng_from_seed(config.seed.wrapping_add(2)),
@@ -155,32 +155,17 @@ pub fn run_toy<B: AutodiffBackend>(
         reference,
     };
     let run_dir = RunDir::new(dir);
-    let summary = if parallel.is_parallel() {
-        let (summary, leader) = crate::parallel::train_replicas(
-            std::mem::take(&mut replicas),
-            data,
-            &run_dir,
-            &config.run,
-            &view,
-            resume,
-            &mut observers,
-            &parallel,
-            device,
-        )?;
-        replicas.push(leader);
-        summary
-    } else {
-        crate::preview::train(
-            &mut replicas[0],
-            &mut data,
-            &run_dir,
-            &config.run,
-            &view,
-            resume,
-            &mut observers,
-        )?
-    };
-    let trainer = replicas.swap_remove(0);
+    let (summary, trainer) = crate::parallel::train_any(
+        replicas,
+        data,
+        &run_dir,
+        &config.run,
+        &view,
+        resume,
+        &mut observers,
+        &parallel,
+        device,
+    )?;
     let z = trainer.prior().fixed::<B::InnerBackend>(
         config.run.samples,
         trainer.generator().latent_dim(),

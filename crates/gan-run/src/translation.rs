@@ -224,8 +224,8 @@ impl TranslationRunConfig {
         let checks: [(&ImageSet, &'static str, [usize; 3]); 4] = [
             (&a, "generator_ab", self.generator_ab.input_shape()),
             (&b, "generator_ba", self.generator_ba.input_shape()),
-            (&a, "discriminator_a", disc_shape(&self.discriminator_a)),
-            (&b, "discriminator_b", disc_shape(&self.discriminator_b)),
+            (&a, "discriminator_a", self.discriminator_a.input_shape()),
+            (&b, "discriminator_b", self.discriminator_b.input_shape()),
         ];
         for (images, network, model) in checks {
             if images.shape() != model {
@@ -262,25 +262,6 @@ impl TranslationRunConfig {
             c.training.iterations = epochs.saturating_mul(n_a.max(n_b)).div_ceil(batch);
         }
         c
-    }
-}
-
-fn disc_shape(c: &NLayerDiscriminatorConfig) -> [usize; 3] {
-    [c.channels, c.image_size, c.image_size]
-}
-
-/// The input and output shapes of a generator config.
-trait Shapes {
-    fn input_shape(&self) -> [usize; 3];
-    fn output_shape(&self) -> [usize; 3];
-}
-
-impl Shapes for ResnetGeneratorConfig {
-    fn input_shape(&self) -> [usize; 3] {
-        [self.channels_in, self.image_size, self.image_size]
-    }
-    fn output_shape(&self) -> [usize; 3] {
-        [self.channels_out, self.image_size, self.image_size]
     }
 }
 
@@ -386,32 +367,17 @@ pub fn run_translation<B: AutodiffBackend>(
         SampleView::None
     };
     let run_dir = RunDir::new(dir);
-    let summary = if parallel.is_parallel() {
-        crate::parallel::train_replicas(
-            replicas,
-            data,
-            &run_dir,
-            &config.run,
-            &view,
-            resume,
-            &mut observers,
-            &parallel,
-            device,
-        )?
-        .0
-    } else {
-        let mut replicas = replicas;
-        let mut data = data;
-        crate::preview::train(
-            &mut replicas[0],
-            &mut data,
-            &run_dir,
-            &config.run,
-            &view,
-            resume,
-            &mut observers,
-        )?
-    };
+    let (summary, _) = crate::parallel::train_any(
+        replicas,
+        data,
+        &run_dir,
+        &config.run,
+        &view,
+        resume,
+        &mut observers,
+        &parallel,
+        device,
+    )?;
     Ok(TranslationReport {
         dir: dir.to_path_buf(),
         last: summary.last,
