@@ -453,12 +453,38 @@ pub fn translate_run<B: Backend>(
             ),
         });
     }
-    let checkpoint = crate::sample::run_checkpoint(dir)?;
-    let reader = CheckpointReader::open(&checkpoint)?;
-    let g = reader.module(direction.generator(), generator.try_init::<B>(device)?)?;
-    let n = images.len() / features;
-    let mut out = Vec::with_capacity(n * generator.output_shape().iter().product::<usize>());
-    // In chunks, so that a large input does not hold every activation at once.
+    let g = load_translator::<B>(dir, &config, direction, device)?;
+    Ok((
+        translate_images(&g, images, device),
+        generator.output_shape(),
+    ))
+}
+
+/// The generator of the run in `dir` (whose config is `config`) in `direction`, with the
+/// weights of its newest checkpoint.
+fn load_translator<B: Backend>(
+    dir: &Path,
+    config: &TranslationRunConfig,
+    direction: Direction,
+    device: &B::Device,
+) -> GanResult<ResnetGenerator<B>> {
+    let generator = match direction {
+        Direction::AToB => &config.generator_ab,
+        Direction::BToA => &config.generator_ba,
+    };
+    let reader = CheckpointReader::open(&crate::sample::run_checkpoint(dir)?)?;
+    Ok(reader.module(direction.generator(), generator.try_init::<B>(device)?)?)
+}
+
+/// Translates flat images (`[n, input features]` in `[-1, 1]`) with `g`, 64 at a time, so that
+/// a large input does not hold every activation at once.
+fn translate_images<B: Backend>(
+    g: &ResnetGenerator<B>,
+    images: &[f32],
+    device: &B::Device,
+) -> Vec<f32> {
+    let features: usize = g.input_shape().iter().product();
+    let mut out = Vec::with_capacity(images.len());
     for chunk in images.chunks(64 * features) {
         let x = Tensor::<B, 2>::from_data(
             TensorData::new(chunk.to_vec(), [chunk.len() / features, features]),
@@ -466,7 +492,7 @@ pub fn translate_run<B: Backend>(
         );
         out.extend(g.translate(x).into_data().iter::<f32>());
     }
-    Ok((out, generator.output_shape()))
+    out
 }
 
 /// A translation config file given to `gan train --config`: a complete config, as
@@ -669,14 +695,14 @@ pub fn evaluate_translation<B: AutodiffBackend>(
     let (train_a, train_b) = config.load_domains(true)?;
     let held_a = config.held_out_set(&config.a)?.ok_or_else(no_held_out)?;
     let held_b = config.held_out_set(&config.b)?.ok_or_else(no_held_out)?;
-    let inner = |values: &[f32], direction| {
-        translate_run::<B::InnerBackend>(dir, direction, values, device).map(|(v, _)| v)
-    };
+    // Each generator is read once and translates both ways round.
+    let g = load_translator::<B::InnerBackend>(dir, &config, Direction::AToB, device)?;
+    let f = load_translator::<B::InnerBackend>(dir, &config, Direction::BToA, device)?;
     let (a, b) = (signed(&held_a), signed(&held_b));
-    let g_a = inner(&a, Direction::AToB)?;
-    let f_b = inner(&b, Direction::BToA)?;
-    let f_g_a = inner(&g_a, Direction::BToA)?;
-    let g_f_b = inner(&f_b, Direction::AToB)?;
+    let g_a = translate_images(&g, &a, device);
+    let f_b = translate_images(&f, &b, device);
+    let f_g_a = translate_images(&f, &g_a, device);
+    let g_f_b = translate_images(&g, &f_b, device);
     log(format!(
         "translated {} + {} held-out images both ways at iteration {iteration}",
         held_a.len(),
