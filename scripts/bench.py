@@ -37,19 +37,42 @@ MODELS = {"mlp": "the 2014 MLP GAN (`--model mlp`)",
 
 
 def build(features):
-    """The release speed bench and `gan` binary; returns the bench executable's path."""
+    """The release `gan` binary and the `speed` and `conv_ops` benches; returns the benches'
+    executables by name."""
     env = dict(os.environ, CARGO_TARGET_DIR=TARGET)
     cmd = ("source scripts/env.sh && cargo build --release --quiet --features "
-           f"{features} --bin gan && cargo bench --no-run --bench speed --features {features} "
-           "--message-format=json")
+           f"{features} --bin gan && cargo bench --no-run --bench speed --bench conv_ops "
+           f"--features {features} --message-format=json")
     out = subprocess.run(["bash", "-c", cmd], check=True, cwd=ROOT, env=env,
                          capture_output=True, text=True).stdout
+    found = {}
     for line in out.splitlines():
         msg = json.loads(line)
-        if msg.get("reason") == "compiler-artifact" and msg["target"]["name"] == "speed" \
-                and msg.get("executable"):
-            return msg["executable"]
-    sys.exit("[bench] cargo built no speed bench")
+        if msg.get("reason") == "compiler-artifact" and msg.get("executable"):
+            found[msg["target"]["name"]] = msg["executable"]
+    if "speed" not in found or "conv_ops" not in found:
+        sys.exit("[bench] cargo built no speed or conv_ops bench")
+    return found
+
+
+def built(name):
+    """The newest release build of bench `name`, for --no-build."""
+    deps = os.path.join(TARGET, "release", "deps")
+    found = sorted((os.path.join(deps, f) for f in os.listdir(deps)
+                    if f.startswith(name + "-") and "." not in f), key=os.path.getmtime)
+    if not found:
+        sys.exit(f"[bench] no release {name} bench: run without --no-build")
+    return found[-1]
+
+
+def conv_ops(exe, backend, model, threads):
+    """`benches/conv_ops.rs`: milliseconds of each convolution op of `model`, by (layer, op)."""
+    env = dict(os.environ, RAYON_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+    env.pop("LD_LIBRARY_PATH", None)
+    out = subprocess.run([exe, "--backend", backend, "--model", model], check=True,
+                         capture_output=True, text=True, env=env, cwd=ROOT).stdout
+    rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    return {(r["layer"], r["op"]): r["ms"] for r in rows}
 
 
 def run_json(cmd, threads):
@@ -105,6 +128,8 @@ def main():
                         "peer on the same backend, comma-separated (empty: skip)")
     p.add_argument("--trainer-steps", type=int, default=200,
                    help="iterations of the end-to-end `gan train` run (0: skip it)")
+    p.add_argument("--ops-models", default="dcgan28,dcgan64",
+                   help="models whose convolutions are timed op by op on the CPU (empty: skip)")
     p.add_argument("--no-build", action="store_true")
     p.add_argument("--out", default=os.path.join(ROOT, "docs", "performance.md"),
                    help="the markdown file to write, or - for standard output only")
@@ -114,17 +139,12 @@ def main():
     load = os.getloadavg()[0]
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     features = ",".join(sorted(set(backends)))
-    bench = None
     if not a.no_build:
         print(f"[bench] building the release bench with --features {features}", flush=True)
-        bench = build(features)
+        exes = build(features)
     else:
-        found = sorted((os.path.join(TARGET, "release", "deps", f) for f in
-                        os.listdir(os.path.join(TARGET, "release", "deps"))
-                        if f.startswith("speed-") and "." not in f), key=os.path.getmtime)
-        if not found:
-            sys.exit("[bench] no release speed bench: run without --no-build")
-        bench = found[-1]
+        exes = {name: built(name) for name in ("speed", "conv_ops")}
+    bench = exes["speed"]
     rust_device = "default" if a.device == "cpu" else "cuda:0"
     results = {}  # (model, framework) -> list of dicts
     for rep in range(a.repeats):
@@ -162,6 +182,12 @@ def main():
                 print(f"[bench] repeat {rep + 1}/{a.repeats} gan train {b} --devices {n}: "
                       f"{its:.2f} it/s in the loop", flush=True)
 
+    ops = {}  # (model, backend) -> {(layer, op): ms}
+    for model in [m for m in a.ops_models.split(",") if m] if a.device == "cpu" else []:
+        for b in backends:
+            ops[(model, b)] = conv_ops(exes["conv_ops"], b, model, a.threads)
+            print(f"[bench] conv ops {model} {b}: {ops[(model, b)][('all', 'total')]:.1f} ms",
+                  flush=True)
     names = ["pytorch"] + backends
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
                 if l.startswith("model name")), platform.processor())
@@ -233,6 +259,23 @@ def main():
                 if vals:
                     lines.append(f"| {b} | {n} | {cell(vals, '{:.2f}')} | "
                                  f"{statistics.mean(vals) / one:.2f}x |")
+        lines.append("")
+    for model in sorted({m for m, _ in ops}, key=a.ops_models.split(",").index):
+        cols = [b for b in backends if (model, b) in ops]
+        first = ops[(model, cols[0])]
+        lines += [f"## Convolutions of {model}, op by op", "",
+                  f"`cargo bench --bench conv_ops -- --backend B --model {model}`: milliseconds "
+                  "per call at batch 64 (mean of 20 after 2 untimed), each op on its own "
+                  "random inputs. tch runs libtorch's own kernels, those of PyTorch. Ratios are "
+                  f"{cols[-1]} over {cols[0]}'s time: above 1, {cols[0]} is faster.", "",
+                  "| layer | op | " + " | ".join(f"{b}, ms" for b in cols) + " | ratio |",
+                  "|---|---|" + "---|" * (len(cols) + 1)]
+        for (layer, op) in first:
+            vals = [ops[(model, b)].get((layer, op)) for b in cols]
+            ratio = f"{vals[-1] / vals[0]:.2f}" if vals[0] else "-"
+            name = "**all**" if layer == "all" else layer
+            lines.append(f"| {name} | {op} | " + " | ".join(f"{v:.2f}" for v in vals)
+                         + f" | {ratio} |")
         lines.append("")
     # Hand-written analysis below the tables (profiles, proposals) is kept from the old file.
     if a.out != "-" and os.path.isfile(a.out):

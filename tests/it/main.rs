@@ -20,6 +20,7 @@ mod algorithm;
 mod backend_choice;
 mod backends;
 mod cli;
+mod convolutions;
 mod cyclegan;
 mod data;
 mod determinism;
