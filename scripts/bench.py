@@ -103,6 +103,20 @@ def trainer_its(backend, steps, threads, device, devices=1):
     return steps / wall, steps / total
 
 
+def default_job(backend, threads, device):
+    """Wall seconds of the default job (`gan train` with no flags but the backend: conditional
+    DCGAN-28 on the embedded digits, 1,000 iterations), start-up included."""
+    gan = os.path.join(TARGET, "release", "gan")
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, RAYON_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+        env.pop("LD_LIBRARY_PATH", None)
+        start = time.perf_counter()
+        subprocess.run([gan, "train", "--backend", backend, "--device", device, "--quiet",
+                        "--out", os.path.join(tmp, "run")], check=True, env=env, cwd=ROOT,
+                       capture_output=True)
+        return time.perf_counter() - start
+
+
 def cell(values, fmt="{:.1f}"):
     if not values:
         return "-"
@@ -130,6 +144,8 @@ def main():
                    help="iterations of the end-to-end `gan train` run (0: skip it)")
     p.add_argument("--ops-models", default="dcgan28,dcgan64",
                    help="models whose convolutions are timed op by op on the CPU (empty: skip)")
+    p.add_argument("--no-default-job", dest="default_job", action="store_false",
+                   help="skip timing the default job")
     p.add_argument("--no-build", action="store_true")
     p.add_argument("--out", default=os.path.join(ROOT, "docs", "performance.md"),
                    help="the markdown file to write, or - for standard output only")
@@ -172,6 +188,12 @@ def main():
                 print(f"[bench] repeat {rep + 1}/{a.repeats} gan train {b}: {its:.2f} it/s "
                       f"in the loop, {whole:.2f} it/s with start-up", flush=True)
 
+    jobs = {}
+    for rep in range(a.repeats if a.default_job else 0):
+        for b in backends:
+            jobs.setdefault(b, []).append(default_job(b, a.threads, rust_device))
+            print(f"[bench] repeat {rep + 1}/{a.repeats} default job {b}: "
+                  f"{jobs[b][-1]:.1f} s", flush=True)
     peers = {}
     counts = [int(x) for x in a.peers.split(",") if x.strip()] if a.trainer_steps else []
     for rep in range(a.repeats if counts else 0):
@@ -242,6 +264,14 @@ def main():
                          f"{100 * (bare / statistics.mean(loop) - 1):+.1f}% | "
                          f"{cell(whole, '{:.2f}')} |")
         lines.append("")
+    if jobs:
+        lines += ["## The default job", "",
+                  "`gan train --backend B` with no other flag: the conditional DCGAN-28 of the "
+                  "README's first command on the embedded digits, 1,000 iterations, with its "
+                  "logging, sample grids and checkpoints; wall seconds, start-up included. "
+                  "tests/quality.rs checks what it draws.", "",
+                  "| backend | seconds |", "|---|---|"]
+        lines += [f"| {b} | {cell(jobs[b])} |" for b in backends if b in jobs] + [""]
     if peers:
         lines += ["## Data-parallel peers", "",
                   f"The same `gan train` run with `--devices N`: N peers in one process, each on "

@@ -132,8 +132,7 @@ fn run<B: AutodiffBackend>(c: &Case) -> [Vec<f32>; 4] {
     };
     let tensor = |shape: [usize; 4], seed| {
         let len = shape.iter().product();
-        Tensor::<B, 4>::from_data(TensorData::new(values(len, seed), shape), &device)
-            .require_grad()
+        Tensor::<B, 4>::from_data(TensorData::new(values(len, seed), shape), &device).require_grad()
     };
     let x = tensor(c.x, 1);
     let w = tensor(w_shape, 2);
@@ -166,12 +165,20 @@ fn flex_convolutions_and_their_gradients_match_ndarray() {
     for case in CASES {
         let flex = run::<FlexAutodiff>(case);
         let reference = run::<NdArrayAutodiff>(case);
-        for (what, (got, want)) in ["output", "input gradient", "weight gradient", "bias gradient"]
-            .iter()
-            .zip(flex.iter().zip(&reference))
+        for (what, (got, want)) in [
+            "output",
+            "input gradient",
+            "weight gradient",
+            "bias gradient",
+        ]
+        .iter()
+        .zip(flex.iter().zip(&reference))
         {
             assert_eq!(got.len(), want.len(), "{case:?}: {what}");
-            assert!(want.iter().any(|v| v.abs() > 0.1), "{case:?}: {what} is all zero");
+            assert!(
+                want.iter().any(|v| v.abs() > 0.1),
+                "{case:?}: {what} is all zero"
+            );
             for (i, (a, b)) in got.iter().zip(want).enumerate() {
                 assert!(
                     (a - b).abs() <= 1e-4 * (1.0 + b.abs()),

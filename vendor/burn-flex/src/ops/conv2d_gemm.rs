@@ -43,13 +43,68 @@ impl Window {
     }
 
     /// The input coordinate of output coordinate `o` under kernel tap `k` along axis `axis`,
-    /// or `None` in the padding.
-    #[inline(always)]
+    /// or `None` in the padding (the tests' direct sums).
+    #[cfg(test)]
     fn source(&self, axis: usize, o: usize, k: usize) -> Option<usize> {
         let limit = if axis == 0 { self.h } else { self.w };
         let raw = o * self.stride[axis] + k * self.dilation[axis];
         let i = raw.checked_sub(self.padding[axis])?;
         (i < limit).then_some(i)
+    }
+}
+
+/// The output positions of one kernel tap `(i, j)` whose source lies inside the image: rows
+/// `y`, columns `x`, the source column `x0` of the first and the source step between columns.
+struct Span {
+    y: core::ops::Range<usize>,
+    x: core::ops::Range<usize>,
+    x0: usize,
+    step: usize,
+    y_offset: isize,
+}
+
+impl Span {
+    /// The source row of output row `y` (inside `self.y`).
+    #[inline(always)]
+    fn source_row(&self, y: usize, g: &Window) -> usize {
+        (y as isize * g.stride[0] as isize + self.y_offset) as usize
+    }
+}
+
+/// The outputs `o` in `0..outputs` with `o·stride + offset` in `0..size`.
+fn inside(outputs: usize, size: usize, stride: usize, offset: isize) -> core::ops::Range<usize> {
+    let lo = if offset >= 0 {
+        0
+    } else {
+        offset.unsigned_abs().div_ceil(stride)
+    };
+    let last = size as isize - 1 - offset;
+    let hi = if last < 0 {
+        0
+    } else {
+        (last as usize / stride + 1).min(outputs)
+    };
+    lo..hi.max(lo)
+}
+
+impl Window {
+    /// Where kernel tap `(i, j)` reads inside the image, or `None` if nowhere.
+    fn span(&self, i: usize, j: usize) -> Option<Span> {
+        let y_offset = (i * self.dilation[0]) as isize - self.padding[0] as isize;
+        let x_offset = (j * self.dilation[1]) as isize - self.padding[1] as isize;
+        let y = inside(self.oh, self.h, self.stride[0], y_offset);
+        let x = inside(self.ow, self.w, self.stride[1], x_offset);
+        if y.is_empty() || x.is_empty() {
+            return None;
+        }
+        let x0 = (x.start as isize * self.stride[1] as isize + x_offset) as usize;
+        Some(Span {
+            y,
+            x,
+            x0,
+            step: self.stride[1],
+            y_offset,
+        })
     }
 }
 
@@ -134,20 +189,21 @@ fn im2col_t(src: &[f32], batch: usize, g: &Window) -> Vec<f32> {
     let plane = g.h * g.w;
     for_rows(&mut cols, columns, |r, row| {
         let c = r / (g.kh * g.kw);
-        let i = (r / g.kw) % g.kh;
-        let j = r % g.kw;
+        let (i, j) = ((r / g.kw) % g.kh, r % g.kw);
+        let Some(span) = g.span(i, j) else {
+            return;
+        };
         for n in 0..batch {
             let src = &src[(n * g.c + c) * plane..][..plane];
             let out = &mut row[n * positions..][..positions];
-            for y in 0..g.oh {
-                let Some(sy) = g.source(0, y, i) else {
-                    continue;
-                };
-                let src = &src[sy * g.w..][..g.w];
-                let out = &mut out[y * g.ow..][..g.ow];
-                for (x, o) in out.iter_mut().enumerate() {
-                    if let Some(sx) = g.source(1, x, j) {
-                        *o = src[sx];
+            for y in span.y.clone() {
+                let src = &src[span.source_row(y, g) * g.w..][..g.w];
+                let out = &mut out[y * g.ow..][span.x.clone()];
+                if span.step == 1 {
+                    out.copy_from_slice(&src[span.x0..][..out.len()]);
+                } else {
+                    for (k, o) in out.iter_mut().enumerate() {
+                        *o = src[span.x0 + k * span.step];
                     }
                 }
             }
@@ -206,16 +262,19 @@ pub(crate) fn window_transpose(
         let (n, c) = (nc / g.c, nc % g.c);
         for i in 0..g.kh {
             for j in 0..g.kw {
+                let Some(span) = g.span(i, j) else {
+                    continue;
+                };
                 let col = &cols[((c * g.kh + i) * g.kw + j) * k + n * positions..][..positions];
-                for y in 0..g.oh {
-                    let Some(ty) = g.source(0, y, i) else {
-                        continue;
-                    };
-                    let out = &mut out[ty * g.w..][..g.w];
-                    let col = &col[y * g.ow..][..g.ow];
-                    for (x, v) in col.iter().enumerate() {
-                        if let Some(tx) = g.source(1, x, j) {
-                            out[tx] += v;
+                for y in span.y.clone() {
+                    let out = &mut out[span.source_row(y, g) * g.w..][..g.w];
+                    let col = &col[y * g.ow..][span.x.clone()];
+                    if span.step == 1 {
+                        let out = &mut out[span.x0..][..col.len()];
+                        out.iter_mut().zip(col).for_each(|(o, v)| *o += v);
+                    } else {
+                        for (t, v) in col.iter().enumerate() {
+                            out[span.x0 + t * span.step] += v;
                         }
                     }
                 }
