@@ -126,78 +126,56 @@ fn type_run<B: Backend>(ops: Ops, device: B::Device) {
         let k = l.kernel;
         let unif = Distribution::Uniform(-1.0, 1.0);
         let x = Tensor::<B, 4>::random([n, l.c_in, l.side_in, l.side_in], unif, &device);
-        if l.transposed {
-            let w = Tensor::<B, 4>::random([l.c_in, l.c_out, k, k], unif, &device);
-            let o = ConvTransposeOptions::new([l.stride; 2], [l.padding; 2], [0; 2], [1; 2], 1);
-            let y = burn::tensor::module::conv_transpose2d(x.clone(), w.clone(), None, o.clone());
-            let g = y.random_like(unif);
-            line(
-                l.name,
-                "forward",
-                time::<B, _>(&device, r, || {
-                    burn::tensor::module::conv_transpose2d(x.clone(), w.clone(), None, o.clone())
-                }),
-            );
-            line(
-                l.name,
-                "input gradient",
-                time::<B, _>(&device, r, || {
-                    wrap::<B, 4>(B::conv_transpose2d_x_backward(
-                        float(w.clone()),
-                        float(g.clone()),
-                        o.clone(),
-                    ))
-                }),
-            );
-            line(
-                l.name,
-                "weight gradient",
-                time::<B, _>(&device, r, || {
-                    wrap::<B, 4>(B::conv_transpose2d_weight_backward(
-                        float(x.clone()),
-                        float(w.clone()),
-                        float(g.clone()),
-                        o.clone(),
-                    ))
-                }),
-            );
+        // Burn's weight layouts: [out, in, k, k] for a convolution, [in, out, k, k] transposed.
+        let w_shape = if l.transposed {
+            [l.c_in, l.c_out, k, k]
         } else {
-            let w = Tensor::<B, 4>::random([l.c_out, l.c_in, k, k], unif, &device);
-            let o = ConvOptions::new([l.stride; 2], [l.padding; 2], [1; 2], 1);
-            let y = burn::tensor::module::conv2d(x.clone(), w.clone(), None, o.clone());
-            let g = y.random_like(unif);
-            line(
-                l.name,
-                "forward",
-                time::<B, _>(&device, r, || {
-                    burn::tensor::module::conv2d(x.clone(), w.clone(), None, o.clone())
-                }),
-            );
-            line(
-                l.name,
-                "input gradient",
-                time::<B, _>(&device, r, || {
-                    wrap::<B, 4>(B::conv2d_x_backward(
-                        float(x.clone()),
-                        float(w.clone()),
-                        float(g.clone()),
-                        o.clone(),
-                    ))
-                }),
-            );
-            line(
-                l.name,
-                "weight gradient",
-                time::<B, _>(&device, r, || {
-                    wrap::<B, 4>(B::conv2d_weight_backward(
-                        float(x.clone()),
-                        float(w.clone()),
-                        float(g.clone()),
-                        o.clone(),
-                    ))
-                }),
-            );
-        }
+            [l.c_out, l.c_in, k, k]
+        };
+        let w = Tensor::<B, 4>::random(w_shape, unif, &device);
+        let (s, p) = ([l.stride; 2], [l.padding; 2]);
+        let conv = ConvOptions::new(s, p, [1; 2], 1);
+        let transposed = ConvTransposeOptions::new(s, p, [0; 2], [1; 2], 1);
+        let forward = || {
+            if l.transposed {
+                burn::tensor::module::conv_transpose2d(
+                    x.clone(),
+                    w.clone(),
+                    None,
+                    transposed.clone(),
+                )
+            } else {
+                burn::tensor::module::conv2d(x.clone(), w.clone(), None, conv.clone())
+            }
+        };
+        let g = forward().random_like(unif);
+        let input_grad = || {
+            let (xp, wp, gp) = (float(x.clone()), float(w.clone()), float(g.clone()));
+            wrap::<B, 4>(if l.transposed {
+                B::conv_transpose2d_x_backward(wp, gp, transposed.clone())
+            } else {
+                B::conv2d_x_backward(xp, wp, gp, conv.clone())
+            })
+        };
+        let weight_grad = || {
+            let (xp, wp, gp) = (float(x.clone()), float(w.clone()), float(g.clone()));
+            wrap::<B, 4>(if l.transposed {
+                B::conv_transpose2d_weight_backward(xp, wp, gp, transposed.clone())
+            } else {
+                B::conv2d_weight_backward(xp, wp, gp, conv.clone())
+            })
+        };
+        line(l.name, "forward", time::<B, _>(&device, r, forward));
+        line(
+            l.name,
+            "input gradient",
+            time::<B, _>(&device, r, input_grad),
+        );
+        line(
+            l.name,
+            "weight gradient",
+            time::<B, _>(&device, r, weight_grad),
+        );
     }
     println!(
         "{}",
