@@ -65,10 +65,17 @@ def built(name):
     return found[-1]
 
 
-def conv_ops(exe, backend, model, threads):
-    """`benches/conv_ops.rs`: milliseconds of each convolution op of `model`, by (layer, op)."""
+def thread_env(threads):
+    """The environment of every timed process: `threads` threads for rayon and OpenMP, and
+    LD_LIBRARY_PATH removed."""
     env = dict(os.environ, RAYON_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
     env.pop("LD_LIBRARY_PATH", None)
+    return env
+
+
+def conv_ops(exe, backend, model, threads):
+    """`benches/conv_ops.rs`: milliseconds of each convolution op of `model`, by (layer, op)."""
+    env = thread_env(threads)
     out = subprocess.run([exe, "--backend", backend, "--model", model], check=True,
                          capture_output=True, text=True, env=env, cwd=ROOT).stdout
     rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
@@ -76,9 +83,7 @@ def conv_ops(exe, backend, model, threads):
 
 
 def run_json(cmd, threads):
-    env = dict(os.environ, RAYON_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
-               LP_NUM_THREADS=str(threads))
-    env.pop("LD_LIBRARY_PATH", None)
+    env = dict(thread_env(threads), LP_NUM_THREADS=str(threads))
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env, cwd=ROOT)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -90,8 +95,7 @@ def trainer_its(backend, steps, threads, device, devices=1):
     gan = os.path.join(TARGET, "release", "gan")
     with tempfile.TemporaryDirectory() as tmp:
         run = os.path.join(tmp, "run")
-        env = dict(os.environ, RAYON_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
-        env.pop("LD_LIBRARY_PATH", None)
+        env = thread_env(threads)
         start = time.perf_counter()
         subprocess.run([gan, "train", "--config", DCGAN28, "--steps", str(steps), "--backend",
                         backend, "--device", device, "--devices", str(devices), "--quiet",
@@ -108,8 +112,7 @@ def default_job(backend, threads, device):
     DCGAN-28 on the embedded digits, 1,000 iterations), start-up included."""
     gan = os.path.join(TARGET, "release", "gan")
     with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ, RAYON_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
-        env.pop("LD_LIBRARY_PATH", None)
+        env = thread_env(threads)
         start = time.perf_counter()
         subprocess.run([gan, "train", "--backend", backend, "--device", device, "--quiet",
                         "--out", os.path.join(tmp, "run")], check=True, env=env, cwd=ROOT,
