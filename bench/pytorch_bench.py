@@ -14,7 +14,9 @@ Models (the architectures of crates/gan-models, written as plainly as PyTorch al
 One iteration: Algorithm 1 with k = 1, the non-saturating loss, Adam 2e-4 (0.5, 0.999): real and
 generated minibatches through D separately, one D step, then the same generated minibatch
 through the updated D, one G step. The "real" minibatch is uniform noise in the data's range,
-drawn once. Generation: G in eval mode under `torch.no_grad()`, minibatches of the same size.
+drawn once; with `--data fashion-mnist` (mlp and dcgan28), a fresh shuffled minibatch of
+Fashion-MNIST's training images each iteration, as `benches/speed.rs --data fashion-mnist`
+draws them. Generation: G in eval mode under `torch.no_grad()`, minibatches of the same size.
 """
 import argparse
 import json
@@ -25,7 +27,7 @@ import time
 import torch
 from torch import nn
 
-from pytorch_reference import Discriminator, Generator, ns_step
+from pytorch_reference import DATA, Discriminator, Generator, load_images, ns_step
 
 
 class Maxout(nn.Module):
@@ -83,6 +85,7 @@ def main():
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--device", default="cpu")
+    p.add_argument("--data", choices=["noise", "fashion-mnist"], default="noise")
     a = p.parse_args()
     torch.manual_seed(0)
     torch.set_num_threads(a.threads)
@@ -91,7 +94,26 @@ def main():
     g, d = g.to(dev), d.to(dev)
     g_opt = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999), eps=1e-8)
     d_opt = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999), eps=1e-8)
-    real = (low + (high - low) * torch.rand(a.batch, *shape)).to(dev)
+    noise = (low + (high - low) * torch.rand(a.batch, *shape)).to(dev)
+    images = None
+    if a.data == "fashion-mnist":
+        if a.model == "dcgan64":
+            raise SystemExit("--data fashion-mnist: 28x28 grey images, for mlp or dcgan28 only")
+        path = os.path.join(DATA, "train-images-idx3-ubyte.gz")
+        if not os.path.isfile(path):
+            raise SystemExit(f"{path} not found: install Debian's dataset-fashion-mnist")
+        pixels = torch.from_numpy(load_images(path).reshape(-1, *shape).astype("float32"))
+        images = (low + (high - low) * pixels / 255.0).to(dev)
+    order, pos = torch.randperm(0), 0
+
+    def real():
+        nonlocal order, pos
+        if images is None:
+            return noise
+        if pos + a.batch > len(order):
+            order, pos = torch.randperm(images.shape[0], device=dev), 0
+        pos += a.batch
+        return images[order[pos - a.batch:pos]]
 
     def codes():
         if prior == "uniform":
@@ -99,7 +121,7 @@ def main():
         return torch.randn(a.batch, 100, device=dev)
 
     def step():
-        return ns_step(g, d, g_opt, d_opt, real, codes())[0]
+        return ns_step(g, d, g_opt, d_opt, real(), codes())[0]
 
     def sync(x):
         return float(x.detach())  # waits for the device
@@ -127,6 +149,7 @@ def main():
         "backend": f"torch {torch.__version__}",
         "device": a.device,
         "model": a.model,
+        "data": a.data,
         "batch": a.batch,
         "steps": a.steps,
         "threads": a.threads,

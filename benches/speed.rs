@@ -11,7 +11,8 @@
 //! discriminator step on a real and a generated minibatch, then a generator step; the
 //! non-saturating loss, Adam 2e-4 (0.5, 0.999), no moving average. The "real" images are
 //! uniform noise in the data's range, drawn once on the host: the bench measures the step, not
-//! a dataset. Generation is the trained generator's inference forward pass (batch norm with
+//! a dataset. With `--data fashion-mnist` (DCGAN-28 and the MLP only) they are shuffled
+//! Fashion-MNIST minibatches instead, as `gan train` draws them, for the trainer-overhead row. Generation is the trained generator's inference forward pass (batch norm with
 //! running statistics), in batches of the same size.
 //!
 //! Prints one JSON line: backend, device, model, batch, threads, training iterations per
@@ -32,13 +33,14 @@ use gan::train::{TrainConfig, Trainer};
 /// Untimed iterations first (kernel compilation, allocator pools), as in the PyTorch script.
 const WARM_UP: usize = 5;
 
-/// The command line: `--backend B --device D --model M --steps N --batch N`.
+/// The command line: `--backend B --device D --model M --steps N --batch N --data noise|fashion-mnist`.
 struct Args {
     backend: BackendKind,
     device: DeviceChoice,
     model: String,
     steps: usize,
     batch: usize,
+    fashion: bool,
 }
 
 fn args() -> Args {
@@ -48,6 +50,7 @@ fn args() -> Args {
         model: "dcgan28".into(),
         steps: 30,
         batch: 64,
+        fashion: false,
     };
     let words: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -64,6 +67,13 @@ fn args() -> Args {
             "--model" => a.model = value(),
             "--steps" => a.steps = value().parse().expect("--steps N"),
             "--batch" => a.batch = value().parse().expect("--batch N"),
+            "--data" => {
+                a.fashion = match value().as_str() {
+                    "noise" => false,
+                    "fashion-mnist" => true,
+                    other => panic!("--data {other}: expected noise or fashion-mnist"),
+                }
+            }
             // cargo bench passes --bench; anything else is refused.
             "--bench" => {
                 i += 1;
@@ -126,6 +136,15 @@ impl<B: burn::tensor::backend::Backend> BatchSource<B> for Fixed {
     }
 }
 
+/// Fashion-MNIST's training split, shuffled with seed 0, in `range`.
+fn fashion_mnist(range: gan::data::PixelRange) -> gan::data::ImageLoader {
+    use gan::data::{IdxDataset, ImageLoader, Split};
+    let set = IdxDataset::FashionMnist
+        .load(Split::Train, None, None)
+        .unwrap_or_else(|e| panic!("--data fashion-mnist: {e}"));
+    ImageLoader::new(std::sync::Arc::new(set), range, 0).unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// What one process measures.
 struct Figures {
     train_its: f64,
@@ -136,6 +155,7 @@ struct Bench {
     networks: ImageNetworks,
     steps: usize,
     batch: usize,
+    fashion: bool,
 }
 
 impl BackendTask for Bench {
@@ -172,6 +192,7 @@ impl<B: AutodiffBackend> NetworksTask<B> for Steps<'_, B> {
             networks,
             steps,
             batch,
+            fashion,
         } = self.bench;
         let shape = generator.sample_shape();
         let features: usize = shape.iter().product();
@@ -188,7 +209,11 @@ impl<B: AutodiffBackend> NetworksTask<B> for Steps<'_, B> {
                 low + (high - low) * ((state >> 40) as f32 / (1u64 << 24) as f32)
             })
             .collect();
-        let mut data = Fixed { shape, values };
+        let mut data: Box<dyn BatchSource<B>> = if fashion {
+            Box::new(fashion_mnist(networks.pixel_range()))
+        } else {
+            Box::new(Fixed { shape, values })
+        };
         let config = TrainConfig::new()
             .with_batch_size(batch)
             .with_iterations(steps + WARM_UP);
@@ -198,13 +223,13 @@ impl<B: AutodiffBackend> NetworksTask<B> for Steps<'_, B> {
         // Warm-up (kernel compilation on GPUs, allocator pools), then the timed steps; the
         // losses of the last step are read, which waits for the device.
         for _ in 0..WARM_UP {
-            let l = trainer.step(&mut data)?;
+            let l = trainer.step(data.as_mut())?;
             let _: f32 = l.d_loss.into_scalar().elem();
         }
         let start = Instant::now();
         let mut last = None;
         for _ in 0..steps {
-            last = Some(trainer.step(&mut data)?);
+            last = Some(trainer.step(data.as_mut())?);
         }
         if let Some(l) = last {
             let _: f32 = l.d_loss.into_scalar().elem();
@@ -246,6 +271,7 @@ fn main() {
         networks: networks(&a.model),
         steps: a.steps,
         batch: a.batch,
+        fashion: a.fashion,
     };
     let figures = run_on(a.backend, a.device, bench)
         .unwrap_or_else(|e| panic!("{e}"))
@@ -257,6 +283,7 @@ fn main() {
             "backend": a.backend.to_string(),
             "device": format!("{:?}", a.device).to_lowercase(),
             "model": a.model,
+            "data": if a.fashion { "fashion-mnist" } else { "noise" },
             "batch": a.batch,
             "steps": a.steps,
             "threads": threads,

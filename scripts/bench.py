@@ -187,9 +187,13 @@ def main():
         for rep in range(a.repeats):
             for b in backends:
                 its, whole = trainer_its(b, a.trainer_steps, a.threads, rust_device)
-                trainer.setdefault(b, []).append((its, whole))
+                bare = run_json([bench, "--backend", b, "--device", rust_device, "--model",
+                                 "dcgan28", "--steps", str(a.trainer_steps), "--data",
+                                 "fashion-mnist"], a.threads)["train_its"]
+                trainer.setdefault(b, []).append((its, whole, bare))
                 print(f"[bench] repeat {rep + 1}/{a.repeats} gan train {b}: {its:.2f} it/s "
-                      f"in the loop, {whole:.2f} it/s with start-up", flush=True)
+                      f"in the loop, {whole:.2f} it/s with start-up; bare step on the same "
+                      f"data {bare:.2f} it/s", flush=True)
 
     jobs = {}
     for rep in range(a.repeats if a.default_job else 0):
@@ -251,20 +255,22 @@ def main():
         lines += ["## The trainer's own overhead", "",
                   f"`gan train --config bench/configs/dcgan28-fashion-mnist.json --steps "
                   f"{a.trainer_steps}` (Fashion-MNIST, batch 64, no EMA, metrics every 50 "
-                  "iterations, sample grids, checkpoints) "
-                  "against the bare step of DCGAN-28 above, on the same backend. In the loop: "
-                  "iterations over the loop's wall time (`metrics.jsonl`); with start-up: over "
-                  "the whole process.", "",
+                  "iterations, sample grids, checkpoints) against the bare step of the same "
+                  f"DCGAN-28 on the same shuffled Fashion-MNIST minibatches (`benches/speed.rs "
+                  f"--data fashion-mnist --steps {a.trainer_steps}`), on the same backend, one "
+                  "after the other in each repeat. In the loop: iterations over the loop's wall "
+                  "time (`metrics.jsonl`); with start-up: over the whole process. Overhead is "
+                  "the loop's time per iteration over the bare step's, minus one.", "",
                   "| backend | bare step it/s | gan train it/s in the loop | overhead | "
                   "with start-up |", "|---|---|---|---|---|"]
         for b in backends:
-            if ("dcgan28", b) not in results:
+            if b not in trainer:
                 continue
-            bare = statistics.mean(r["train_its"] for r in results[("dcgan28", b)])
+            bare = [t[2] for t in trainer[b]]
             loop = [t[0] for t in trainer[b]]
             whole = [t[1] for t in trainer[b]]
-            lines.append(f"| {b} | {bare:.2f} | {cell(loop, '{:.2f}')} | "
-                         f"{100 * (bare / statistics.mean(loop) - 1):+.1f}% | "
+            lines.append(f"| {b} | {cell(bare, '{:.2f}')} | {cell(loop, '{:.2f}')} | "
+                         f"{100 * (statistics.mean(bare) / statistics.mean(loop) - 1):+.1f}% | "
                          f"{cell(whole, '{:.2f}')} |")
         lines.append("")
     if jobs:

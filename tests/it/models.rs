@@ -588,6 +588,58 @@ fn maxout_keeps_the_largest_piece<B: AutodiffBackend>(device: &B::Device) {
     }
 }
 
+/// `gan::models::leaky_relu` has the values and input gradient of Burn's `leaky_relu`, exactly,
+/// on normal values with exact zeros among them (where both take the gradient 1), and the
+/// definition's values element by element. The factor's construction relies on `(1 - s) + s`
+/// rounding to exactly 1 in f32 for every f32 slope `s` in `[0, 1]`: checked here on 100,001.
+fn leaky_relu_matches_burns<B: AutodiffBackend>(device: &B::Device) {
+    use burn::tensor::Distribution;
+
+    for i in 0..=100_000u32 {
+        let s = (i as f64 / 100_000.0) as f32;
+        assert_eq!((1.0 - s) + s, 1.0, "slope {s}");
+    }
+
+    let mut rng = rng_from_seed(5);
+    let host: Vec<f32> = {
+        use rand_distr::{Distribution as _, Normal};
+        let normal = Normal::new(0.0f32, 1.0).unwrap();
+        (0..4 * 5 * 6)
+            .map(|i| {
+                if i % 7 == 0 {
+                    0.0
+                } else {
+                    normal.sample(&mut rng)
+                }
+            })
+            .collect()
+    };
+    let upstream = Tensor::<B, 3>::random([4, 5, 6], Distribution::Normal(0.0, 1.0), device);
+    let run = |f: &dyn Fn(Tensor<B, 3>) -> Tensor<B, 3>| -> (Vec<f32>, Vec<f32>) {
+        let x = Tensor::<B, 3>::from_data(TensorData::new(host.clone(), [4, 5, 6]), device)
+            .require_grad();
+        let y = f(x.clone());
+        let grads = (y.clone() * upstream.clone()).sum().backward();
+        let grad = x.grad(&grads).expect("x is tracked");
+        (
+            y.into_data().to_vec().unwrap(),
+            grad.into_data().to_vec().unwrap(),
+        )
+    };
+    for slope in [0.2, 0.01, 0.3, 1.0 / 3.0, 0.0, 1.0] {
+        let (ours, ours_grad) = run(&|x| gan::models::leaky_relu(x, slope));
+        let (burns, burns_grad) = run(&|x| burn::tensor::activation::leaky_relu(x, slope));
+        assert_eq!(ours, burns, "slope {slope}: values");
+        assert_eq!(ours_grad, burns_grad, "slope {slope}: gradients");
+        let up: Vec<f32> = upstream.clone().into_data().to_vec().unwrap();
+        for (i, &v) in host.iter().enumerate() {
+            let factor = if v < 0.0 { slope as f32 } else { 1.0 };
+            assert_eq!(ours[i], v * factor, "slope {slope}, element {i}");
+            assert_eq!(ours_grad[i], up[i] * factor, "slope {slope}, gradient {i}");
+        }
+    }
+}
+
 backend_tests!(
     invalid_configs_are_typed_errors,
     mlp_shapes_ranges_and_counts,
@@ -597,5 +649,6 @@ backend_tests!(
     forward_matches_flex,
     interpolation,
     batch_norm_2d_matches_batch_norm,
-    maxout_keeps_the_largest_piece
+    maxout_keeps_the_largest_piece,
+    leaky_relu_matches_burns
 );

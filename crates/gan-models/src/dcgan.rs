@@ -10,7 +10,9 @@ use burn::nn::{
     BatchNorm, BatchNormConfig, Embedding, EmbeddingConfig, Initializer, Linear, LinearConfig,
     PaddingConfig2d,
 };
-use burn::tensor::activation::{leaky_relu, relu};
+use burn::tensor::activation::relu;
+
+use crate::activation::leaky_relu;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Distribution, Int, Tensor};
 

@@ -1,11 +1,11 @@
 //! InfoGAN's `Q` head (Chen et al. 2016): a small network on the discriminator's trunk
 //! features that predicts the latent codes a generated sample was made from.
 
+use crate::activation::leaky_relu;
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{BatchNorm, Linear, LinearConfig};
 use burn::tensor::Tensor;
-use burn::tensor::activation::leaky_relu;
 use burn::tensor::backend::Backend;
 
 use crate::dcgan::{dcgan_batch_norm, dcgan_init};

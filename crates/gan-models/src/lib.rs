@@ -10,6 +10,7 @@
 //! works on images reshapes internally and reports its per-sample shape through
 //! [`Generator::sample_shape`].
 
+mod activation;
 mod autoencoder;
 mod condition;
 mod dcgan;
@@ -22,6 +23,7 @@ mod spectral;
 mod traits;
 mod translate;
 
+pub use activation::leaky_relu;
 pub use autoencoder::{
     Autoencoder, ConvAutoencoder, ConvAutoencoderConfig, MlpAutoencoder, MlpAutoencoderConfig,
 };

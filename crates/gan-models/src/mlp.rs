@@ -3,7 +3,9 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
-use burn::tensor::activation::{leaky_relu, relu, sigmoid};
+use burn::tensor::activation::{relu, sigmoid};
+
+use crate::activation::leaky_relu;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 

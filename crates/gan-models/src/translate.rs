@@ -12,7 +12,9 @@ use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{InstanceNorm, InstanceNormConfig, PaddingConfig2d};
 use burn::tensor::Tensor;
-use burn::tensor::activation::{leaky_relu, relu};
+use burn::tensor::activation::relu;
+
+use crate::activation::leaky_relu;
 use burn::tensor::backend::Backend;
 use burn::tensor::ops::PadMode;
 
