@@ -15,6 +15,9 @@
 //! Fashion-MNIST minibatches instead, as `gan train` draws them, for the trainer-overhead row. Generation is the trained generator's inference forward pass (batch norm with
 //! running statistics), in batches of the same size.
 //!
+//! Like the `gan` command, it first raises glibc's mmap and trim thresholds
+//! (`gan::memory::keep_freed_memory`; not when `GLIBC_TUNABLES` is set).
+//!
 //! Prints one JSON line: backend, device, model, batch, threads, training iterations per
 //! second, generated samples per second and the process's peak resident memory (VmHWM), so
 //! that each model and backend is measured in its own process.
@@ -265,6 +268,8 @@ fn peak_rss_mib() -> Option<f64> {
 }
 
 fn main() {
+    // As the `gan` command does (src/memory.rs).
+    let allocator = gan::memory::keep_freed_memory();
     let a = args();
     let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "all".into());
     let bench = Bench {
@@ -290,6 +295,7 @@ fn main() {
             "train_its": figures.train_its,
             "gen_sps": figures.gen_sps,
             "peak_rss_mib": peak_rss_mib(),
+            "allocator": format!("{allocator:?}"),
         })
     );
 }

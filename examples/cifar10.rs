@@ -11,6 +11,8 @@ use gan::data::{DatasetSource, ImageDataset};
 use gan::image::{ImageRunConfig, ModelKind, run_images};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Reuse freed buffers instead of faulting fresh pages in (src/memory.rs).
+    gan::memory::keep_freed_memory();
     let dataset = ImageDataset::Cifar10(DatasetSource {
         dir: std::env::args().nth(1).map(PathBuf::from),
         download: true,

@@ -11,6 +11,8 @@ use gan::sample::{SampleRequest, sample_run};
 use gan::viz::ImageGrid;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Reuse freed buffers instead of faulting fresh pages in (src/memory.rs).
+    gan::memory::keep_freed_memory();
     let device = Default::default();
     let config = ImageRunConfig::new(); // the default job: conditional DCGAN with an EMA generator
     let dir = Path::new("runs/example-conditional-mnist");

@@ -44,6 +44,8 @@ impl<B: Backend> Discriminator<B> for Mlp<B> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Reuse freed buffers instead of faulting fresh pages in (src/memory.rs).
+    gan::memory::keep_freed_memory();
     let (dir, device) = (RunDir::new("runs/custom-model"), Default::default());
     let (g, d) = (mlp(8, 2, &device), mlp(2, 1, &device));
     let config = TrainConfig::new().with_iterations(3000);

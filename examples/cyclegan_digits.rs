@@ -14,6 +14,8 @@ use gan::translation::{Direction, TranslationRunConfig, run_translation, transla
 use gan::viz::ImageGrid;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Reuse freed buffers instead of faulting fresh pages in (src/memory.rs).
+    gan::memory::keep_freed_memory();
     let device = Default::default();
     let config = TranslationRunConfig::digits();
     let dir = Path::new("runs/example-cyclegan-digits");

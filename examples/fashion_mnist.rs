@@ -11,6 +11,8 @@ use gan::data::{DatasetSource, ImageDataset};
 use gan::image::{ImageRunConfig, ModelKind, run_images};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Reuse freed buffers instead of faulting fresh pages in (src/memory.rs).
+    gan::memory::keep_freed_memory();
     let epochs = std::env::args().nth(1).map_or(Ok(1), |e| e.parse())?;
     let dataset = ImageDataset::FashionMnist(DatasetSource {
         download: true,

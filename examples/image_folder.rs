@@ -11,6 +11,8 @@ use gan::data::{ImageDataset, ImageFolderConfig};
 use gan::image::{ImageRunConfig, ModelKind, run_images};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Reuse freed buffers instead of faulting fresh pages in (src/memory.rs).
+    gan::memory::keep_freed_memory();
     let mut args = std::env::args().skip(1);
     let folder = PathBuf::from(args.next().ok_or("usage: image_folder PATH [SIZE]")?);
     let size: usize = args.next().map_or(Ok(64), |s| s.parse())?;

@@ -13,6 +13,8 @@ use gan::toy::{ToyRunConfig, run_toy};
 use gan::viz::{Rgb, ScatterPlot};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Reuse freed buffers instead of faulting fresh pages in (src/memory.rs).
+    gan::memory::keep_freed_memory();
     let dir = PathBuf::from(
         std::env::args()
             .nth(1)

@@ -22,6 +22,8 @@ use gan::sample::RunSpec;
 use gan::train::{AdamParams, OptimizerConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Reuse freed buffers instead of faulting fresh pages in (src/memory.rs).
+    gan::memory::keep_freed_memory();
     let mut args = std::env::args().skip(1);
     let algorithm = args.next().unwrap_or_else(|| "infogan".into());
     let iterations = args.next().map_or(Ok(2000), |n| n.parse())?;

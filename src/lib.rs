@@ -12,7 +12,9 @@
 //! - [`backend`]: one type alias per backend compiled in (`flex`, `ndarray`, `wgpu`, `tch`
 //!   Cargo features) and run-time selection for binaries;
 //! - [`command`]: the `gan` command's work on a backend chosen at run time, instantiated once
-//!   for every compiled backend.
+//!   for every compiled backend;
+//! - [`memory`]: glibc's allocator settings for training (`keep_freed_memory`, which the `gan`
+//!   command calls first; a program of your own that trains should too).
 //!
 //! ```no_run
 //! # #[cfg(feature = "flex")] {
@@ -35,6 +37,7 @@
 
 pub mod backend;
 pub mod command;
+pub mod memory;
 
 pub use gan_data as data;
 pub use gan_eval as metrics;

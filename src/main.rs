@@ -718,6 +718,7 @@ fn parse_device(s: &str) -> std::result::Result<DeviceChoice, String> {
 }
 
 fn main() -> ExitCode {
+    gan::memory::keep_freed_memory();
     let matches = with_defaults(Cli::command()).get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let result = match cli.command {
