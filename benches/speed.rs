@@ -12,8 +12,9 @@
 //! non-saturating loss, Adam 2e-4 (0.5, 0.999), no moving average. The "real" images are
 //! uniform noise in the data's range, drawn once on the host: the bench measures the step, not
 //! a dataset. With `--data fashion-mnist` (DCGAN-28 and the MLP only) they are shuffled
-//! Fashion-MNIST minibatches instead, as `gan train` draws them, for the trainer-overhead row. Generation is the trained generator's inference forward pass (batch norm with
-//! running statistics), in batches of the same size.
+//! Fashion-MNIST minibatches instead, as `gan train` draws them, for the trainer-overhead row.
+//! Generation is the trained generator's inference forward pass (batch norm with running
+//! statistics), in batches of the same size.
 //!
 //! Like the `gan` command, it first raises glibc's mmap and trim thresholds
 //! (`gan::memory::keep_freed_memory`; not when `GLIBC_TUNABLES` is set).
@@ -36,7 +37,8 @@ use gan::train::{TrainConfig, Trainer};
 /// Untimed iterations first (kernel compilation, allocator pools), as in the PyTorch script.
 const WARM_UP: usize = 5;
 
-/// The command line: `--backend B --device D --model M --steps N --batch N --data noise|fashion-mnist`.
+/// The command line: `--backend B --device D --model M --steps N --batch N
+/// --data noise|fashion-mnist`.
 struct Args {
     backend: BackendKind,
     device: DeviceChoice,
@@ -148,6 +150,27 @@ fn fashion_mnist(range: gan::data::PixelRange) -> gan::data::ImageLoader {
     ImageLoader::new(std::sync::Arc::new(set), range, 0).unwrap_or_else(|e| panic!("{e}"))
 }
 
+impl Fixed {
+    /// `batch` samples of `shape`, uniform in `range`, from a fixed xorshift stream.
+    fn noise(shape: Vec<usize>, batch: usize, range: gan::data::PixelRange) -> Self {
+        let features: usize = shape.iter().product();
+        let (low, high) = match range {
+            gan::data::PixelRange::MinusOneToOne => (-1.0f32, 1.0),
+            gan::data::PixelRange::ZeroToOne => (0.0, 1.0),
+        };
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let values = (0..batch * features)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                low + (high - low) * ((state >> 40) as f32 / (1u64 << 24) as f32)
+            })
+            .collect();
+        Fixed { shape, values }
+    }
+}
+
 /// What one process measures.
 struct Figures {
     train_its: f64,
@@ -197,25 +220,14 @@ impl<B: AutodiffBackend> NetworksTask<B> for Steps<'_, B> {
             batch,
             fashion,
         } = self.bench;
-        let shape = generator.sample_shape();
-        let features: usize = shape.iter().product();
-        let (low, high) = match networks.pixel_range() {
-            gan::data::PixelRange::MinusOneToOne => (-1.0f32, 1.0),
-            gan::data::PixelRange::ZeroToOne => (0.0, 1.0),
-        };
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let values = (0..batch * features)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                low + (high - low) * ((state >> 40) as f32 / (1u64 << 24) as f32)
-            })
-            .collect();
         let mut data: Box<dyn BatchSource<B>> = if fashion {
             Box::new(fashion_mnist(networks.pixel_range()))
         } else {
-            Box::new(Fixed { shape, values })
+            Box::new(Fixed::noise(
+                generator.sample_shape(),
+                batch,
+                networks.pixel_range(),
+            ))
         };
         let config = TrainConfig::new()
             .with_batch_size(batch)
