@@ -213,6 +213,79 @@ fn gan_train_with_two_peers_runs_resumes_and_refuses_an_uneven_split() {
     );
 }
 
+/// Each peer of a data-parallel CycleGAN run pools its own rows' fakes on its own stream, and a
+/// checkpoint holds every peer's pools: peer 1's fill, RNG state and images next to the
+/// leader's. Pools of 2 images fill in the first step and then swap stored fakes in.
+#[test]
+fn cyclegan_checkpoints_hold_each_peers_pools() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = common::gan_output(&[
+        "train",
+        "--algorithm",
+        "cyclegan",
+        "--dataset",
+        "digits",
+        "--limit",
+        "32",
+        "--batch",
+        "4",
+        "--steps",
+        "3",
+        "--checkpoint-every",
+        "3",
+        "--sample-every",
+        "0",
+        "--print-config",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut config: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    config["cyclegan"]["pool_size"] = 2.into();
+    let file = dir.path().join("config.json");
+    std::fs::write(&file, config.to_string()).unwrap();
+    let run = dir.path().join("run");
+    let train = |extra: &[&str]| {
+        let mut args = vec!["train", "--devices", "2", "--quiet"];
+        args.extend_from_slice(extra);
+        let o = common::gan_output(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    train(&[
+        "--config",
+        file.to_str().unwrap(),
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    let check = |step: &str| {
+        let at = run.join("checkpoints").join(step);
+        let state: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(at.join("state.json")).unwrap()).unwrap();
+        let state = &state["state"];
+        let peers = state["peers"].as_array().expect("the other peers' pools");
+        assert_eq!(peers.len(), 1, "{state}");
+        for (leader, peer) in [
+            (&state["pool_a"], &peers[0][0]),
+            (&state["pool_b"], &peers[0][1]),
+        ] {
+            // Both full, each drawing from its own stream.
+            assert_eq!((&leader[0], &peer[0]), (&2.into(), &2.into()), "{state}");
+            assert_ne!(leader[1], peer[1], "peer 1 has a stream of its own");
+        }
+        let leader = std::fs::read(at.join("image_pools.safetensors")).unwrap();
+        let peer = std::fs::read(at.join("image_pools_peer1.safetensors")).unwrap();
+        // The files end with their data: two [2, 784] f32 tensors.
+        let data = |file: &[u8]| file[file.len() - 2 * 2 * 784 * 4..].to_vec();
+        assert_ne!(
+            data(&leader),
+            data(&peer),
+            "peer 1 pools the fakes of its own rows"
+        );
+    };
+    check("step-00000003");
+    // Resumed with the same peers, each from its own pools, and checkpointed again.
+    train(&["--steps", "6", "--resume", run.to_str().unwrap()]);
+    check("step-00000006");
+}
+
 /// A free TCP port on 127.0.0.1 (bound, then released for the child to take).
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

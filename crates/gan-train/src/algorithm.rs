@@ -68,6 +68,15 @@ pub trait Algorithm<B: AutodiffBackend> {
     /// draws the global minibatch's numbers and keeps the peer's rows ([`Peer::shard`]).
     /// Called once, before training starts.
     fn join(&mut self, peer: &Peer);
+
+    /// Called on every peer of a data-parallel run just before the leader writes a
+    /// checkpoint, so that the leader can save what only the other peers hold (CycleGAN's
+    /// image pools: each peer pools its own rows' fakes). Every peer makes the same
+    /// collective calls. Nothing by default: the replicas are identical.
+    fn gather(&mut self, peer: &Peer) -> Result<()> {
+        let _ = peer;
+        Ok(())
+    }
 }
 
 /// One named scalar of a [`StepLog`].

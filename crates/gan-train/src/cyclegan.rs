@@ -213,15 +213,41 @@ struct PoolImages<B: Backend> {
     b: Option<Param<Tensor<B, 2>>>,
 }
 
+/// How many images a pool holds, and its RNG.
+type PoolState = (usize, GanRng);
+
 /// CycleGAN's own state in a checkpoint.
 #[derive(Serialize, Deserialize)]
 struct CycleGanState {
     config: serde_json::Value,
     cyclegan: CycleGanConfig,
-    /// Images held by the pools of fakes of `A` and `B`, and their RNGs.
-    pool_a: (usize, GanRng),
-    pool_b: (usize, GanRng),
+    /// Images held by the pools of fakes of `A` and `B`, and their RNGs (the leader's).
+    pool_a: PoolState,
+    pool_b: PoolState,
+    /// The same for the other peers of a data-parallel run, ranks 1, 2, ... in order; their
+    /// images are the modules `image_pools_peer{rank}`. Empty for one peer.
+    #[serde(default)]
+    peers: Vec<(PoolState, PoolState)>,
 }
+
+/// Another peer's pools, gathered by the leader for a checkpoint ([`Algorithm::gather`]).
+struct PeerPools<B: Backend> {
+    images: PoolImages<B>,
+    a: PoolState,
+    b: PoolState,
+}
+
+/// The checkpoint module holding the images of peer `rank`'s pools.
+fn pool_module(rank: usize) -> String {
+    if rank == 0 {
+        "image_pools".into()
+    } else {
+        format!("image_pools_peer{rank}")
+    }
+}
+
+/// Room for a pool RNG's state (its JSON, one byte a value) in a gathered row.
+const RNG_BYTES: usize = 256;
 
 /// CycleGAN, generic over the generators `G` and the discriminators `D`.
 pub struct CycleGan<B, G, D>
@@ -240,6 +266,8 @@ where
     pool_b: ImagePool<B::InnerBackend>,
     preview_a: Option<Tensor<B::InnerBackend, 2>>,
     preview_b: Option<Tensor<B::InnerBackend, 2>>,
+    /// On the leader of a data-parallel run: the other peers' pools at the last gather.
+    peer_pools: Vec<PeerPools<B::InnerBackend>>,
     device: B::Device,
     iteration: usize,
     shard: Shard,
@@ -321,6 +349,7 @@ where
             pool_b: pool(0xB, b),
             preview_a: None,
             preview_b: None,
+            peer_pools: Vec::new(),
             cyclegan,
             config,
             device,
@@ -535,12 +564,20 @@ where
         for player in [&self.d_a, &self.d_b] {
             checkpoint.player(player)?;
         }
-        checkpoint.module("image_pools", &self.pool_images())?;
+        checkpoint.module(&pool_module(0), &self.pool_images())?;
+        for (i, peer) in self.peer_pools.iter().enumerate() {
+            checkpoint.module(&pool_module(i + 1), &peer.images)?;
+        }
         checkpoint.state(&CycleGanState {
             config: serde_json::to_value(&self.config).expect("configs serialise to JSON"),
             cyclegan: self.cyclegan.clone(),
             pool_a: (self.pool_a.len, self.pool_a.rng.clone()),
             pool_b: (self.pool_b.len, self.pool_b.rng.clone()),
+            peers: self
+                .peer_pools
+                .iter()
+                .map(|p| (p.a.clone(), p.b.clone()))
+                .collect(),
         });
         Ok(())
     }
@@ -550,10 +587,21 @@ where
         checkpoint.check_config(&state.cyclegan, &self.cyclegan, &[])?;
         let saved: TrainConfig = saved_config(checkpoint, state.config)?;
         checkpoint.check_config(&saved, &self.config, &["iterations"])?;
-        for (len, pool) in [
-            (state.pool_a.0, &self.pool_a),
-            (state.pool_b.0, &self.pool_b),
-        ] {
+        // Each peer resumes its own pools; a peer the checkpoint has none for (it was written by
+        // fewer peers) starts with empty pools on its own streams.
+        let rank = self.shard.rank;
+        let saved = match rank {
+            0 => Some((state.pool_a, state.pool_b)),
+            r => state.peers.get(r - 1).cloned(),
+        };
+        let seed = self.config.seed;
+        let (pool_a, pool_b) = saved.unwrap_or_else(|| {
+            (
+                (0, rng_from_seed(pool_seed(seed, rank, 0xA))),
+                (0, rng_from_seed(pool_seed(seed, rank, 0xB))),
+            )
+        });
+        for (len, pool) in [(pool_a.0, &self.pool_a), (pool_b.0, &self.pool_b)] {
             if len > pool.capacity {
                 return Err(crate::CheckpointError::Corrupt {
                     path: checkpoint.state_path(),
@@ -570,14 +618,18 @@ where
         let g_ba = checkpoint.player(&self.g_ba, &self.device)?;
         let d_a = checkpoint.player(&self.d_a, &self.device)?;
         let d_b = checkpoint.player(&self.d_b, &self.device)?;
-        let pools = checkpoint.module("image_pools", self.pool_images())?;
+        let pools = if pool_a.0 + pool_b.0 > 0 {
+            checkpoint.module(&pool_module(rank), self.pool_images())?
+        } else {
+            self.pool_images()
+        };
         self.g_ab.restore(g_ab);
         self.g_ba.restore(g_ba);
         self.d_a.restore(d_a);
         self.d_b.restore(d_b);
         for (pool, images, (len, rng)) in [
-            (&mut self.pool_a, pools.a, state.pool_a),
-            (&mut self.pool_b, pools.b, state.pool_b),
+            (&mut self.pool_a, pools.a, pool_a),
+            (&mut self.pool_b, pools.b, pool_b),
         ] {
             pool.images = images.map(|p| p.val());
             pool.len = len;
@@ -622,5 +674,90 @@ where
         let rank = self.shard.rank;
         self.pool_a.rng = rng_from_seed(pool_seed(self.config.seed, rank, 0xA));
         self.pool_b.rng = rng_from_seed(pool_seed(self.config.seed, rank, 0xB));
+    }
+
+    /// Gathers every peer's pools into the leader: each peer writes its pools (images, fill
+    /// and RNG state) into its own row of a `[peers, row]` tensor of zeros, and the sum over the
+    /// peers holds all rows exactly.
+    fn gather(&mut self, peer: &Peer) -> TrainResult<()> {
+        let Shard { rank, count } = peer.shard();
+        if count < 2 || self.cyclegan.pool_size == 0 {
+            return Ok(());
+        }
+        let pools = [&self.pool_a, &self.pool_b];
+        let sizes: Vec<usize> = pools.iter().map(|p| p.capacity * p.features).collect();
+        let extra = 2 * (1 + RNG_BYTES);
+        let row = sizes.iter().sum::<usize>() + extra;
+        let mut parts: Vec<Tensor<B::InnerBackend, 1>> = Vec::with_capacity(3);
+        let mut host = Vec::with_capacity(extra);
+        for pool in pools {
+            let images = pool
+                .images
+                .clone()
+                .expect("a pool of capacity > 0 has its tensor");
+            parts.push(images.reshape([pool.capacity * pool.features]));
+            host.push(pool.len as f32);
+            let rng = serde_json::to_vec(&pool.rng).expect("the RNG serialises");
+            assert!(
+                rng.len() <= RNG_BYTES,
+                "an RNG state of {} bytes",
+                rng.len()
+            );
+            host.extend(rng.iter().map(|&b| f32::from(b)));
+            host.resize(host.len() + RNG_BYTES - rng.len(), 0.0);
+        }
+        parts.push(Tensor::from_data(
+            TensorData::new(host, [extra]),
+            &self.device,
+        ));
+        let mine = Tensor::cat(parts, 0).reshape([1, row]);
+        let all = Tensor::<B::InnerBackend, 2>::zeros([count, row], &self.device)
+            .slice_assign([rank..rank + 1, 0..row], mine);
+        let all = peer.sum(all, "the image pools' gather")?;
+        if rank != 0 {
+            return Ok(());
+        }
+        let states = all
+            .clone()
+            .narrow(1, row - extra, extra)
+            .into_data()
+            .iter::<f32>()
+            .collect::<Vec<f32>>();
+        let mut gathered = Vec::with_capacity(count - 1);
+        for r in 1..count {
+            let mut states = states[r * extra..(r + 1) * extra].chunks_exact(1 + RNG_BYTES);
+            let mut state = || -> TrainResult<PoolState> {
+                let values = states.next().expect("two pool states a row");
+                let bytes: Vec<u8> = values[1..]
+                    .iter()
+                    .map(|&v| v as u8)
+                    .take_while(|&b| b != 0)
+                    .collect();
+                let rng = serde_json::from_slice(&bytes).map_err(|e| TrainError::Collective {
+                    what: "the image pools' gather",
+                    reason: format!("peer {r} sent an unreadable RNG state: {e}"),
+                })?;
+                Ok((values[0] as usize, rng))
+            };
+            let (a, b) = (state()?, state()?);
+            let images = |offset: usize, pool: &ImagePool<B::InnerBackend>| {
+                Param::from_tensor(
+                    all.clone()
+                        .narrow(0, r, 1)
+                        .narrow(1, offset, pool.capacity * pool.features)
+                        .reshape([pool.capacity, pool.features]),
+                )
+            };
+            gathered.push(PeerPools {
+                images: PoolImages {
+                    a: Some(images(0, &self.pool_a)),
+                    b: Some(images(sizes[0], &self.pool_b)),
+                },
+                a,
+                b,
+            });
+        }
+        self.peer_pools = gathered;
+        Ok(())
     }
 }

@@ -191,10 +191,30 @@ impl Peer {
         tensor: Tensor<B, D>,
         what: &'static str,
     ) -> Result<Tensor<B, D>> {
+        self.reduce(tensor, ReduceOperation::Mean, what)
+    }
+
+    /// The sum of `tensor` over all peers (every peer must call this, in the same order).
+    /// Where each peer fills only its own part and leaves the rest 0, the sum is every peer's
+    /// part, exactly: an all-gather.
+    pub fn sum<B: Backend, const D: usize>(
+        &self,
+        tensor: Tensor<B, D>,
+        what: &'static str,
+    ) -> Result<Tensor<B, D>> {
+        self.reduce(tensor, ReduceOperation::Sum, what)
+    }
+
+    fn reduce<B: Backend, const D: usize>(
+        &self,
+        tensor: Tensor<B, D>,
+        op: ReduceOperation,
+        what: &'static str,
+    ) -> Result<Tensor<B, D>> {
         let shape = tensor.shape();
         let primitive = tensor.into_primitive().tensor();
-        let reduced = all_reduce::<B>(self.id, primitive, ReduceOperation::Mean)
-            .map_err(|e| collective_error(what, e))?;
+        let reduced =
+            all_reduce::<B>(self.id, primitive, op).map_err(|e| collective_error(what, e))?;
         self.tick();
         Ok(Tensor::<B, D>::from_primitive(TensorPrimitive::Float(reduced)).reshape(shape))
     }

@@ -713,6 +713,9 @@ where
             preview(algorithm, run, false, observers)?;
         }
         if checkpoint {
+            if let Some(peer) = peer {
+                algorithm.gather(peer)?;
+            }
             // Finite losses can still come with weights that the last update made non-finite:
             // never let such weights replace the last good checkpoint.
             if !algorithm.weights_finite() {
