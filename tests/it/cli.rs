@@ -1861,6 +1861,23 @@ fn cyclegan_trains_translates_and_refuses() {
     assert!(cycle > 0.0 && cycle < 1.0, "cycle error {cycle}");
     let o = gan(&["eval", "--run", run_str, "--n", "10"]);
     fails_with(&o, &["--n", "held-out"]);
+    // gan report: the domains, the chart, the previews and both directions' measures.
+    let stdout = ok(&gan(&["report", "--run", run_str]));
+    let page = run.join("report.html");
+    assert_eq!(stdout.trim(), page.to_str().unwrap());
+    let html = std::fs::read_to_string(&page).unwrap();
+    for text in [
+        "<td>cyclegan</td>",
+        "A: mnist-embedded, B: optdigits",
+        "labels / a to b",
+        "labels / source only / B → A",
+        "cycle error / A → B",
+        "fid / translated / B → A",
+    ] {
+        assert!(html.contains(text), "{text} not in the report");
+    }
+    // The chart, the previews at iterations 2, 4 and 6, and the final one.
+    assert_eq!(html.matches("src=\"data:image/png;base64,").count(), 5);
 
     // Five images in [0, 1] through G, then F.
     let input = tmp.path().join("five.npy");

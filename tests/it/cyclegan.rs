@@ -178,6 +178,100 @@ fn image_pool_capacity_rate_and_determinism() {
     assert!(none.is_empty());
 }
 
+/// The digits task holds out 300 images of each domain drawn at random with a fixed seed: the
+/// same split for every run, disjoint from the training images, and with the sets' class
+/// make-up. (The embedded MNIST digits' last 300 hold only six classes, 138 of them ones.)
+/// Each class of a uniform random 300 of ~10% classes has 30 ± 5.2 expected: the bounds are
+/// about 3 standard deviations.
+#[test]
+fn digits_hold_out_a_random_split_of_every_class() {
+    use gan::translation::{
+        HeldOutRule, TranslationRunConfig, held_out_images, held_out_indices, training_images,
+    };
+    let config = TranslationRunConfig::digits();
+    assert_eq!(config.held_out, 300);
+    assert_eq!(config.held_out_rule, HeldOutRule::Random);
+    for dataset in [&config.a, &config.b] {
+        let (all, _) = dataset.load(true).unwrap();
+        let n = all.len();
+        let index = held_out_indices(n, 300, HeldOutRule::Random);
+        assert_eq!(index.len(), 300);
+        assert!(index.windows(2).all(|w| w[0] < w[1]), "ascending, distinct");
+        assert!(*index.last().unwrap() < n);
+        assert_eq!(
+            index,
+            held_out_indices(n, 300, HeldOutRule::Random),
+            "seeded"
+        );
+        let held = config.held_out_set(dataset).unwrap().unwrap();
+        assert_eq!(held.len(), 300);
+        for (k, &i) in index.iter().enumerate() {
+            assert_eq!(held.image(k), all.image(i));
+            assert_eq!(held.labels().unwrap()[k], all.labels().unwrap()[i]);
+        }
+        let counts = held.class_counts().unwrap();
+        eprintln!("{}: held-out classes {counts:?}", all.name());
+        assert!(
+            counts.iter().all(|c| (15..=46).contains(c)),
+            "{}: {counts:?}",
+            all.name()
+        );
+        // The training images are the others, in their order.
+        let train = training_images(all.clone(), 300, HeldOutRule::Random).unwrap();
+        assert_eq!(train.len(), n - 300);
+        assert_eq!(train.name(), all.name());
+        let mut expected = Vec::new();
+        for i in (0..n).filter(|i| index.binary_search(i).is_err()) {
+            expected.extend_from_slice(all.image(i));
+        }
+        assert!(train.pixels() == expected.as_slice());
+        let last = held_out_images(&all, 300, HeldOutRule::Last).unwrap();
+        assert!(last.image(0) == all.image(n - 300));
+        if all.name() == "embedded-mnist" {
+            let counts = last.class_counts().unwrap();
+            assert_eq!([counts[4], counts[5], counts[8], counts[9]], [0, 0, 0, 0]);
+        }
+    }
+    let (a, b) = config.load_domains(true).unwrap();
+    assert_eq!((a.len(), b.len()), (9700, 1497));
+}
+
+/// A translation run's config written before `held_out_rule` existed held out the last
+/// images, and still loads as such: `gan eval` measures it on the images it never trained on.
+#[test]
+fn configs_without_a_held_out_rule_held_out_the_last_images() {
+    use gan::translation::{HeldOutRule, TranslationRunConfig, load_translation_run};
+    let dir = tempfile::tempdir().unwrap();
+    let mut json = serde_json::to_value(TranslationRunConfig::digits()).unwrap();
+    json["kind"] = "translation".into();
+    std::fs::write(dir.path().join("config.json"), json.to_string()).unwrap();
+    let config = load_translation_run(dir.path()).unwrap();
+    assert_eq!(config.held_out_rule, HeldOutRule::Random);
+    json.as_object_mut().unwrap().remove("held_out_rule");
+    std::fs::write(dir.path().join("config.json"), json.to_string()).unwrap();
+    let config = load_translation_run(dir.path()).unwrap();
+    assert_eq!(config.held_out_rule, HeldOutRule::Last);
+    let held = config.held_out_set(&config.a).unwrap().unwrap();
+    let (all, _) = config.a.load(true).unwrap();
+    assert!(held.image(0) == all.image(all.len() - 300));
+}
+
+/// The preview shows the first held-out images, or images spread over the whole training set
+/// (the emoji's first ones are all keycaps).
+#[test]
+fn preview_picks_first_held_out_or_spread_out() {
+    use gan::translation::preview_picks;
+    assert_eq!(preview_picks(300, 8, true), (0..8).collect::<Vec<_>>());
+    assert_eq!(
+        preview_picks(3400, 8, false),
+        [0, 485, 971, 1456, 1942, 2427, 2913, 3399]
+    );
+    assert_eq!(preview_picks(5, 8, false), [0, 1, 2, 3, 4]);
+    assert_eq!(preview_picks(8, 8, false), (0..8).collect::<Vec<_>>());
+    assert_eq!(preview_picks(1, 8, false), [0]);
+    assert!(preview_picks(0, 8, false).is_empty());
+}
+
 /// `n` grey 8x8 images of a white axis-aligned rectangle (at least 2x2) on black.
 fn rectangles(n: usize, seed: u64) -> Vec<u8> {
     let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);

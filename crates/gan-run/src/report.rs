@@ -11,10 +11,33 @@ use crate::error::{GanError, Result};
 use crate::sample::RunSpec;
 
 /// Writes the report of the run in `dir` to `out` (default `dir/report.html`), atomically, and
-/// returns its path. The run needs its `config.json`; the chart, grids and evaluation appear
-/// when the run has them (a chart is drawn from `metrics.jsonl`).
+/// returns its path. The run needs its `config.json` (of a GAN run or a translation run); the
+/// chart, grids and evaluation appear when the run has them (a chart is drawn from
+/// `metrics.jsonl`). A translation run's evaluation pairs read A → B, then B → A.
 pub fn write_report(dir: &Path, out: Option<&Path>) -> Result<PathBuf> {
-    let spec = RunSpec::load_run(dir)?;
+    let translation = crate::translation::is_translation_config(&dir.join("config.json"));
+    // What ran: dataset, model and algorithm, from the run's own kind of config.
+    let facts: [(&str, String); 3] = if translation {
+        let config = crate::translation::load_translation_run(dir)?;
+        [
+            (
+                "domains",
+                format!("A: {}, B: {}", config.a.label(), config.b.label()),
+            ),
+            (
+                "model",
+                "ResNet generators G: A → B and F: B → A, PatchGAN discriminators".into(),
+            ),
+            ("algorithm", gan_train::CYCLEGAN.into()),
+        ]
+    } else {
+        let spec = RunSpec::load_run(dir)?;
+        [
+            ("dataset", spec.dataset_label()),
+            ("model", spec.model_label().into()),
+            ("algorithm", spec.algorithm_label().into()),
+        ]
+    };
     let run = RunDir::new(dir);
     let metrics = run.read_metrics()?;
     let out = out.map_or_else(|| dir.join("report.html"), Path::to_path_buf);
@@ -32,14 +55,13 @@ pub fn write_report(dir: &Path, out: Option<&Path>) -> Result<PathBuf> {
         title = escape(&name)
     );
     let last = metrics.last();
+    html.push_str("<table class=\"facts\">");
+    for (key, value) in &facts {
+        let _ = write!(html, "<tr><th>{key}</th><td>{}</td></tr>", escape(value));
+    }
     let _ = write!(
         html,
-        "<table class=\"facts\"><tr><th>dataset</th><td>{}</td></tr>\
-         <tr><th>model</th><td>{}</td></tr><tr><th>algorithm</th><td>{}</td></tr>\
-         <tr><th>iterations logged</th><td>{}</td></tr>",
-        escape(&spec.dataset_label()),
-        spec.model_label(),
-        spec.algorithm_label(),
+        "<tr><th>iterations logged</th><td>{}</td></tr>",
         last.map_or("none".to_string(), |m| m.step.to_string()),
     );
     if let Some(m) = last {
@@ -97,8 +119,13 @@ pub fn write_report(dir: &Path, out: Option<&Path>) -> Result<PathBuf> {
                     problem: format!("not valid JSON: {e}"),
                 })?;
             html.push_str("<table class=\"eval\"><tr><th>metric</th><th>value</th></tr>");
-            for section in ["modes", "parzen", "domain", "inception"] {
-                rows(&mut html, section, &json[section]);
+            let sections: &[&str] = if translation {
+                &["labels", "cycle_error", "fid", "kid", "paired"]
+            } else {
+                &["modes", "parzen", "domain", "inception"]
+            };
+            for section in sections {
+                rows(&mut html, &section.replace('_', " "), &json[section]);
             }
             html.push_str("</table>\n");
         }
@@ -133,6 +160,17 @@ fn rows(html: &mut String, at: &str, value: &serde_json::Value) {
         }
         serde_json::Value::Number(n) => {
             let _ = write!(html, "<tr><td>{}</td><td>{n}</td></tr>", escape(at));
+        }
+        // A translation run's pairs are (A → B, B → A).
+        serde_json::Value::Array(items) if items.len() == 2 => {
+            for (way, v) in ["A → B", "B → A"].iter().zip(items) {
+                rows(html, &format!("{at} / {way}"), v);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                rows(html, &format!("{at} / {i}"), v);
+            }
         }
         _ => {}
     }

@@ -101,14 +101,17 @@ pub(crate) fn read_text(path: &Path) -> GanResult<String> {
 }
 
 /// Parses the text of the run config file `path`, filling in the fields that files written by
-/// earlier versions lack: an image run without an `algorithm` trained the classic one.
+/// earlier versions lack: an image run without an `algorithm` trained the classic one, and a
+/// translation run without a `held_out_rule` held out the last images.
 pub(crate) fn parse_config<C: Config>(path: &Path, text: &str) -> GanResult<C> {
     let mut json = json_of(path, text)?;
-    if let serde_json::Value::Object(fields) = &mut json
-        && fields.contains_key("networks")
-        && !fields.contains_key("algorithm")
-    {
-        fields.insert("algorithm".into(), serde_json::json!("Classic"));
+    if let serde_json::Value::Object(fields) = &mut json {
+        if fields.contains_key("networks") && !fields.contains_key("algorithm") {
+            fields.insert("algorithm".into(), serde_json::json!("Classic"));
+        }
+        if fields.contains_key("generator_ab") && !fields.contains_key("held_out_rule") {
+            fields.insert("held_out_rule".into(), serde_json::json!("Last"));
+        }
     }
     let config = match C::load_binary(json.to_string().as_bytes()) {
         Ok(config) => config,
