@@ -608,47 +608,40 @@ def lucic_part(opts, lines):
     lines.append("")
 
 
+def translation_run(opts, cfg, name):
+    """Writes `cfg` as bench/configs/NAME.json, trains runs/results/NAME from it (or reuses a
+    finished run of that config) and evaluates it: (the train command, eval.json, training
+    seconds, evaluation seconds)."""
+    cfg_path = os.path.join(CONFIGS, f"{name}.json")
+    with open(cfg_path, "w") as f:
+        json.dump(cfg, f, indent=1)
+    run = os.path.join(RUNS, name)
+    cmd = [GAN, "train", "--config", cfg_path, "--backend", opts.backend, "--quiet", "--out",
+           run]
+    if reusable(opts, cmd, run):
+        print(f"[results] {name}: reused {run}", flush=True)
+    else:
+        subprocess.run(["rm", "-rf", run])
+        sh(cmd)
+    _, t_eval = sh([GAN, "eval", "--run", run, "--backend", opts.backend, "--quiet"])
+    with open(os.path.join(run, "eval.json")) as f:
+        report = json.load(f)
+    return cmd, report, train_seconds(run), t_eval
+
+
 def cyclegan_part(opts, lines):
     """CycleGAN between the embedded MNIST digits and the UCI optical digits, measured on the
     300 held-out images of each."""
     cfg = base_config(["train", "--algorithm", "cyclegan", "--dataset", "digits"])
     for key in ("kind", "backend", "device"):
         cfg.pop(key, None)
-    cfg_path = os.path.join(CONFIGS, "cyclegan-digits.json")
-    with open(cfg_path, "w") as f:
-        json.dump(cfg, f, indent=1)
-    run = os.path.join(RUNS, "cyclegan-digits")
-    cmd = [GAN, "train", "--config", cfg_path, "--backend", opts.backend, "--quiet", "--out",
-           run]
-    if reusable(opts, cmd, run):
-        print(f"[results] cyclegan: reused {run}", flush=True)
-    else:
-        subprocess.run(["rm", "-rf", run])
-        sh(cmd)
-    t_train = train_seconds(run)
-    eval_cmd_line = [GAN, "eval", "--run", run, "--backend", opts.backend, "--quiet"]
-    _, t_eval = sh(eval_cmd_line)
-    with open(os.path.join(run, "eval.json")) as f:
-        report = json.load(f)
+    cmd, report, t_train, t_eval = translation_run(opts, cfg, "cyclegan-digits")
+    run = cmd[-1]
     # The same run three times as long: does longer training keep more labels?
     long_cfg = json.loads(json.dumps(cfg))
     long_cfg["training"]["iterations"] = 3 * cfg["training"]["iterations"]
     long_cfg["run"]["checkpoint_every"] = long_cfg["run"]["sample_every"] = 2000
-    long_path = os.path.join(CONFIGS, "cyclegan-digits-long.json")
-    with open(long_path, "w") as f:
-        json.dump(long_cfg, f, indent=1)
-    long_run = os.path.join(RUNS, "cyclegan-digits-long")
-    long_cmd = [GAN, "train", "--config", long_path, "--backend", opts.backend, "--quiet",
-                "--out", long_run]
-    if reusable(opts, long_cmd, long_run):
-        print(f"[results] cyclegan: reused {long_run}", flush=True)
-    else:
-        subprocess.run(["rm", "-rf", long_run])
-        sh(long_cmd)
-    sh([GAN, "eval", "--run", long_run, "--backend", opts.backend, "--quiet"])
-    with open(os.path.join(long_run, "eval.json")) as f:
-        long_report = json.load(f)
-    t_long = train_seconds(long_run)
+    long_cmd, long_report, t_long, _ = translation_run(opts, long_cfg, "cyclegan-digits-long")
     images = os.path.join(ROOT, "docs", "images")
     os.makedirs(images, exist_ok=True)
     pictures = []
@@ -754,21 +747,8 @@ def cyclegan_emoji(opts, lines, images):
                        "--image-size", str(size)])
     for key in ("kind", "backend", "device"):
         cfg.pop(key, None)
-    cfg_path = os.path.join(CONFIGS, f"cyclegan-emoji{size}.json")
-    with open(cfg_path, "w") as f:
-        json.dump(cfg, f, indent=1)
-    run = os.path.join(RUNS, f"cyclegan-emoji{size}")
-    cmd = [GAN, "train", "--config", cfg_path, "--backend", opts.backend, "--quiet", "--out",
-           run]
-    if reusable(opts, cmd, run):
-        print(f"[results] cyclegan emoji: reused {run}", flush=True)
-    else:
-        subprocess.run(["rm", "-rf", run])
-        sh(cmd)
-    t_train = train_seconds(run)
-    _, t_eval = sh([GAN, "eval", "--run", run, "--backend", opts.backend, "--quiet"])
-    with open(os.path.join(run, "eval.json")) as f:
-        report = json.load(f)
+    cmd, report, t_train, t_eval = translation_run(opts, cfg, f"cyclegan-emoji{size}")
+    run = cmd[-1]
     out = os.path.join(images, f"cyclegan-emoji{size}-twemoji-as-noto.png")
     sh([GAN, "translate", "--run", run, "--direction", "a2b", "--held-out", "24",
         "--backend", opts.backend, "--out", out])
