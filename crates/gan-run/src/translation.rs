@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use burn::config::Config;
+use burn::module::{AutodiffModule, Module};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData};
 use gan_data::{ImageDataset, ImageLoader, ImageSet, PixelRange, Unpaired};
@@ -425,6 +426,10 @@ pub fn run_translation<B: AutodiffBackend>(
     let config = &resolved;
     config.training.validate()?;
     parallel.validate(config.training.batch_size)?;
+    // Before anything is written: a semantic term needs a labelled A to train its judge on.
+    let semantic = (config.cyclegan.lambda_semantic > 0.0)
+        .then(|| semantic_classifier::<B>(config, &a, quiet, device))
+        .transpose()?;
     crate::rundir::save_config(config, TRANSLATION, dir, resume, |saved| {
         saved.training.iterations = config.training.iterations;
         saved.epochs = config.epochs;
@@ -449,7 +454,13 @@ pub fn run_translation<B: AutodiffBackend>(
                 (replica(i, &d_a, device), replica(i, &d_b, device)),
                 device.clone(),
             )
-            .map(|c: Cycle<B>| c.with_preview(preview.0.clone(), preview.1.clone()))
+            .map(|c: Cycle<B>| {
+                let c = c.with_preview(preview.0.clone(), preview.1.clone());
+                match &semantic {
+                    Some(model) => c.with_semantic(semantic_judge(model.clone(), a.shape())),
+                    None => c,
+                }
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let images = (a.len(), b.len());
@@ -490,6 +501,56 @@ pub fn run_translation<B: AutodiffBackend>(
         seconds: summary.seconds,
         started_at: summary.started_at,
     })
+}
+
+/// The fixed classifier of `A`'s training images that the semantic-consistency term trains
+/// the generators against ([`SEMANTIC_SEED`]; cached with `gan eval`'s classifiers), on the
+/// autodiff backend with its weights untracked. Refused when `A` has no labels.
+fn semantic_classifier<B: AutodiffBackend>(
+    config: &TranslationRunConfig,
+    train_a: &ImageSet,
+    quiet: bool,
+    device: &B::Device,
+) -> GanResult<gan_eval::DomainClassifier<B>> {
+    if train_a.labels().is_none() || train_a.num_classes().is_none_or(|k| k < 2) {
+        return Err(GanError::Invalid {
+            field: "cyclegan.lambda_semantic",
+            value: config.cyclegan.lambda_semantic.to_string(),
+            expected: format!(
+                "0: the semantic term trains a classifier of domain A, and A ({}) has no labels of two or more classes",
+                train_a.name()
+            ),
+        });
+    }
+    let held_out = config.held_out_set(&config.a)?;
+    let dir = gan_data::cache_dir().join("classifiers");
+    let mut log = |line: String| {
+        if !quiet {
+            eprintln!("semantic term: {line}");
+        }
+    };
+    let model = translation_classifier::<B>(
+        train_a,
+        held_out.as_ref(),
+        config.held_out_rule,
+        SEMANTIC_SEED,
+        &dir,
+        &mut log,
+        device,
+    )?;
+    Ok(gan_eval::DomainClassifier::from_inner(model).no_grad())
+}
+
+/// The semantic term's judge as the generators see it: images `[n, c·h·w]` in `[-1, 1]`
+/// mapped to the classifier's `[0, 1]` and shape, then its class logits.
+fn semantic_judge<B: Backend>(
+    model: gan_eval::DomainClassifier<B>,
+    [c, h, w]: [usize; 3],
+) -> impl Fn(Tensor<B, 2>) -> Tensor<B, 2> + Send + 'static {
+    move |images: Tensor<B, 2>| {
+        let n = images.dims()[0];
+        model.forward(((images + 1.0) * 0.5).reshape([n, c, h, w]))
+    }
 }
 
 /// Which way a trained run translates.
@@ -704,13 +765,23 @@ pub struct DomainDistances {
 /// [`gan_eval::ClassifierTrainingConfig::shift`]).
 pub const TRANSLATION_CLASSIFIER_SHIFT: usize = 2;
 
+/// The training seed of the classifiers that judge a translation run (`gan eval`).
+pub const JUDGE_SEED: u64 = 17;
+
+/// The training seed of the classifier of domain `A` that the semantic-consistency term
+/// trains against ([`CycleGanConfig::lambda_semantic`]): another network than the judge of
+/// `gan eval`, so that the measure does not score the very classifier the generators were
+/// trained to please.
+pub const SEMANTIC_SEED: u64 = 18;
+
 /// The domain classifier of a translation domain, trained on the images the run trained on
 /// for at least 1,000 minibatches or 50 epochs (cached like `gan eval`'s, under a name that
 /// says how many images).
 fn translation_classifier<B: AutodiffBackend>(
     train: &ImageSet,
-    held_out: &ImageSet,
+    held_out: Option<&ImageSet>,
     rule: HeldOutRule,
+    seed: u64,
     classifier_dir: &Path,
     log: &mut dyn FnMut(String),
     device: &B::Device,
@@ -726,7 +797,9 @@ fn translation_classifier<B: AutodiffBackend>(
     // Shifts of up to 2 pixels each way keep the small set from being learnt by heart: 92% on
     // the optical digits' held-out images without them, against 96% for 3-nearest neighbours
     // on the raw 8x8 counts.
-    let base = gan_eval::ClassifierTrainingConfig::new().with_shift(TRANSLATION_CLASSIFIER_SHIFT);
+    let base = gan_eval::ClassifierTrainingConfig::new()
+        .with_shift(TRANSLATION_CLASSIFIER_SHIFT)
+        .with_seed(seed);
     let steps_per_epoch = (train.len() / base.batch_size).max(1);
     let epochs = 1000usize.div_ceil(steps_per_epoch).clamp(base.epochs, 50);
     let training = base.with_epochs(epochs);
@@ -737,7 +810,7 @@ fn translation_classifier<B: AutodiffBackend>(
             "{}-first{}-without-{}-random",
             train.name(),
             train.len(),
-            held_out.len()
+            held_out.map_or(0, ImageSet::len)
         ),
     };
     let (weights, card_path) = cache_paths(classifier_dir, &label, &config, &training);
@@ -762,15 +835,15 @@ fn translation_classifier<B: AutodiffBackend>(
         device,
         &mut |_, _, _, _| {},
     )?;
-    let checked: Vec<usize> = (0..held_out.len()).collect();
-    let acc = accuracy(&model, held_out, &checked, device);
+    let checked: Vec<usize> = (0..held_out.map_or(0, ImageSet::len)).collect();
+    let acc = held_out.map_or(0.0, |set| accuracy(&model, set, &checked, device));
     let card = ClassifierCard {
         dataset: label,
         config: serde_json::to_value(&config).expect("serialisable"),
         training: serde_json::to_value(&training).expect("serialisable"),
         train_images: train.len(),
         held_out_accuracy: acc,
-        held_out_images: held_out.len(),
+        held_out_images: checked.len(),
         sha256: String::new(),
     };
     save_classifier(&model, &weights, &card_path, card)?;
@@ -855,10 +928,19 @@ pub fn evaluate_translation<B: AutodiffBackend>(
         (Some(ka), Some(kb))
             if ka == kb && held_a.labels().is_some() && held_b.labels().is_some() =>
         {
-            let classifier_a =
-                translation_classifier::<B>(&train_a, &held_a, rule, classifier_dir, log, device)?;
-            let classifier_b =
-                translation_classifier::<B>(&train_b, &held_b, rule, classifier_dir, log, device)?;
+            let mut judge = |train, held| {
+                translation_classifier::<B>(
+                    train,
+                    Some(held),
+                    rule,
+                    JUDGE_SEED,
+                    classifier_dir,
+                    log,
+                    device,
+                )
+            };
+            let classifier_a = judge(&train_a, &held_a)?;
+            let classifier_b = judge(&train_b, &held_b)?;
             let (shape_a, shape_b) = (held_a.shape(), held_b.shape());
             let embed = |model: &gan_eval::DomainClassifier<B::InnerBackend>,
                          images: &[f32],

@@ -9,6 +9,10 @@
 //!    + λ_id λ (‖G(b) − b‖₁ + ‖F(a) − a‖₁)`, where `LS(s, t)` is the mean squared difference of
 //!    every patch score from `t` and `‖·‖₁` the mean absolute difference ([`least_squares`],
 //!    [`l1_distance`]).
+//!    With `λ_sem > 0`, CyCADA's semantic-consistency term (Hoffman et al. 2018) joins it:
+//!    `λ_sem (CE(f(G(a)), argmax f(a)) + CE(f(F(b)), argmax f(b)))` for a fixed classifier `f`
+//!    of domain `A`'s images ([`SemanticClassifier`], [`semantic_consistency`]): a translation
+//!    must keep the class that `f` sees in its source.
 //! 2. Both discriminators are updated on `½ (LS(D(real), 1) + LS(D(fake), 0))`, the fakes
 //!    drawn from an [`ImagePool`] of earlier generated images (Shrivastava et al. 2017).
 //!
@@ -53,6 +57,11 @@ pub struct CycleGanConfig {
     /// trains the discriminators on the newest fakes only).
     #[config(default = 50)]
     pub pool_size: usize,
+    /// `λ_sem`, the weight of CyCADA's semantic-consistency term (Hoffman et al. 2018); 0
+    /// leaves it out. Above 0 it needs a classifier of `A`'s images
+    /// ([`CycleGan::with_semantic`]) and both domains' images of one shape.
+    #[config(default = 0.0)]
+    pub lambda_semantic: f64,
 }
 
 /// The largest pool accepted.
@@ -77,6 +86,13 @@ impl CycleGanConfig {
             return Err(invalid(
                 "lambda_identity",
                 self.lambda_identity.to_string(),
+                "a finite number >= 0",
+            ));
+        }
+        if !(self.lambda_semantic.is_finite() && self.lambda_semantic >= 0.0) {
+            return Err(invalid(
+                "lambda_semantic",
+                self.lambda_semantic.to_string(),
                 "a finite number >= 0",
             ));
         }
@@ -109,6 +125,41 @@ pub fn least_squares<B: Backend>(scores: Tensor<B, 2>, target: f64) -> Tensor<B,
 /// - output: `[1]`
 pub fn l1_distance<B: Backend>(x: Tensor<B, 2>, y: Tensor<B, 2>) -> Tensor<B, 1> {
     (x - y).abs().mean()
+}
+
+/// CyCADA's semantic-consistency term for one direction: the cross-entropy of a classifier's
+/// logits on translated images against the class the same classifier gives each source image
+/// (its arg-max, a pseudo-label: no label of either domain is used).
+///
+/// # Shapes
+/// - `translated`, `source`: `[batch, classes]` logits
+/// - output: `[1]`
+pub fn semantic_consistency<B: Backend>(
+    translated: Tensor<B, 2>,
+    source: Tensor<B, 2>,
+) -> Tensor<B, 1> {
+    let labels = source.detach().argmax(1);
+    let log_p = burn::tensor::activation::log_softmax(translated, 1);
+    log_p.gather(1, labels).mean().neg()
+}
+
+/// The fixed classifier `f` of CyCADA's semantic-consistency term, trained beforehand on
+/// images of domain `A` (the source domain whose labels are known): class logits
+/// `[n, classes]` of images `[n, features of A]` in the generators' range `[-1, 1]`. It is
+/// never updated; the generators' gradients flow through it. Any
+/// `Fn(Tensor<B, 2>) -> Tensor<B, 2> + Send` is one.
+pub trait SemanticClassifier<B: Backend>: Send {
+    /// Class logits of `images`.
+    ///
+    /// # Shapes
+    /// - `images`: `[n, features of A]`; output: `[n, classes]`
+    fn logits(&self, images: Tensor<B, 2>) -> Tensor<B, 2>;
+}
+
+impl<B: Backend, F: Fn(Tensor<B, 2>) -> Tensor<B, 2> + Send> SemanticClassifier<B> for F {
+    fn logits(&self, images: Tensor<B, 2>) -> Tensor<B, 2> {
+        self(images)
+    }
 }
 
 /// A buffer of generated images that the discriminators train on instead of only the newest
@@ -268,6 +319,8 @@ where
     preview_b: Option<Tensor<B::InnerBackend, 2>>,
     /// On the leader of a data-parallel run: the other peers' pools at the last gather.
     peer_pools: Vec<PeerPools<B::InnerBackend>>,
+    /// The semantic-consistency term's classifier (`λ_sem > 0`).
+    semantic: Option<Box<dyn SemanticClassifier<B>>>,
     device: B::Device,
     iteration: usize,
     shard: Shard,
@@ -322,6 +375,13 @@ where
                 });
             }
         }
+        if cyclegan.lambda_semantic > 0.0 && a != b {
+            return Err(TrainError::InvalidParameter {
+                field: "lambda_semantic",
+                value: cyclegan.lambda_semantic.to_string(),
+                expected: "0 when the two domains' images differ in shape (one classifier judges both)",
+            });
+        }
         if cyclegan.lambda_identity > 0.0 && a != b {
             return Err(TrainError::InvalidParameter {
                 field: "lambda_identity",
@@ -350,6 +410,7 @@ where
             preview_a: None,
             preview_b: None,
             peer_pools: Vec::new(),
+            semantic: None,
             cyclegan,
             config,
             device,
@@ -369,6 +430,13 @@ where
     ) -> Self {
         self.preview_a = Some(a);
         self.preview_b = Some(b);
+        self
+    }
+
+    /// The classifier of `A`'s images for the semantic-consistency term (see
+    /// [`CycleGanConfig::lambda_semantic`]); without one, a step with `λ_sem > 0` is refused.
+    pub fn with_semantic(mut self, classifier: impl SemanticClassifier<B> + 'static) -> Self {
+        self.semantic = Some(Box::new(classifier));
         self
     }
 
@@ -454,8 +522,20 @@ where
         let CycleGanConfig {
             lambda_cycle,
             lambda_identity,
+            lambda_semantic,
             ..
         } = self.cyclegan;
+        let judge = match (&self.semantic, lambda_semantic > 0.0) {
+            (Some(judge), true) => Some(judge),
+            (None, true) => {
+                return Err(TrainError::InvalidParameter {
+                    field: "lambda_semantic",
+                    value: lambda_semantic.to_string(),
+                    expected: "0, or a classifier of A's images (CycleGan::with_semantic)",
+                });
+            }
+            (_, false) => None,
+        };
 
         // 1. Both generators, the discriminators frozen (weights untracked, inputs tracked).
         let g = self.g_ab.take();
@@ -474,9 +554,14 @@ where
                 + l1_distance(f.translate(real_a.clone()), real_a.clone()))
                 * (lambda_cycle * lambda_identity)
         });
+        let semantic = judge.map(|f| {
+            (semantic_consistency(f.logits(fake_b.clone()), f.logits(real_a.clone()))
+                + semantic_consistency(f.logits(fake_a.clone()), f.logits(real_b.clone())))
+                * lambda_semantic
+        });
         let mut g_loss = adversarial.clone() + cycle.clone();
-        if let Some(identity) = &identity {
-            g_loss = g_loss + identity.clone();
+        for term in [&identity, &semantic].into_iter().flatten() {
+            g_loss = g_loss + term.clone();
         }
         let mut grads = g_loss.backward();
         let grads_g = GradientsParams::from_module(&mut grads, &g);
@@ -534,6 +619,9 @@ where
             .stat("cycle", cycle.detach().inner());
         if let Some(identity) = identity {
             log = log.stat("identity", identity.detach().inner());
+        }
+        if let Some(semantic) = semantic {
+            log = log.stat("semantic", semantic.detach().inner());
         }
         Ok(log.grad_norms(g_norm, d_norm))
     }

@@ -49,7 +49,8 @@ pub use classic::{
     CLASSIC, HostLosses, LossPreset, StepLosses, TrainConfig, Trainer, cross_entropy,
 };
 pub use cyclegan::{
-    CYCLEGAN, CycleGan, CycleGanConfig, ImagePool, MAX_POOL, l1_distance, least_squares,
+    CYCLEGAN, CycleGan, CycleGanConfig, ImagePool, MAX_POOL, SemanticClassifier, l1_distance,
+    least_squares, semantic_consistency,
 };
 pub use ebgan::{EBGAN, Ebgan, EbganConfig};
 pub use ema::ema_update;
