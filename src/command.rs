@@ -551,16 +551,29 @@ fn short_duration(seconds: f64) -> String {
     }
 }
 
-/// The losses of a metrics line, as the bar and the plain lines show them.
+/// The losses of a metrics line, as the bar and the plain lines show them: `D`, `G`, `D(x)`
+/// and `D(G(z))` for the algorithms that log them, then any other loss an algorithm logs
+/// under its own name (CycleGAN's `d_a_loss` and `d_b_loss`) and CycleGAN's cycle and
+/// semantic terms. Nothing an algorithm does not log is shown.
 fn losses(m: &Metrics) -> String {
-    let v = |key| m.get(key).unwrap_or(f32::NAN);
-    format!(
-        "D {:.3} G {:.3} D(x) {:.2} D(G(z)) {:.2}",
-        v("d_loss"),
-        v("g_loss"),
-        v("d_real"),
-        v("d_fake")
-    )
+    let mut parts = Vec::new();
+    for (key, label, digits) in [
+        ("d_loss", "D", 3),
+        ("g_loss", "G", 3),
+        ("d_real", "D(x)", 2),
+        ("d_fake", "D(G(z))", 2),
+    ] {
+        if let Some(v) = m.get(key) {
+            parts.push(format!("{label} {v:.digits$}"));
+        }
+    }
+    for (key, v) in &m.values {
+        let own_loss = key.ends_with("_loss") && key != "d_loss" && key != "g_loss";
+        if own_loss || key == "cycle" || key == "semantic" {
+            parts.push(format!("{key} {v:.3}"));
+        }
+    }
+    parts.join(" ")
 }
 
 impl Observer for TrainingBar {

@@ -2081,4 +2081,74 @@ fn cyclegan_trains_translates_and_refuses() {
         read_json(&again.join("config.json"))["training"]["iterations"],
         2
     );
+
+    // CyCADA's semantic term from a --config file: a classifier of A is trained first, each
+    // iteration logs the term, and the progress lines show CycleGAN's own losses (not the
+    // classic D(x) and D(G(z)) it has not got).
+    let mut json = json;
+    json["cyclegan"]["lambda_semantic"] = serde_json::json!(1.0);
+    let semantic_file = tmp.path().join("semantic.json");
+    std::fs::write(&semantic_file, json.to_string()).unwrap();
+    let semantic = tmp.path().join("semantic");
+    let o = gan(&[
+        "train",
+        "--config",
+        semantic_file.to_str().unwrap(),
+        "--limit",
+        "16",
+        "--log-every",
+        "1",
+        "--out",
+        semantic.to_str().unwrap(),
+    ]);
+    ok(&o);
+    let err = text(&o.stderr);
+    assert!(err.contains("semantic term: "), "{err}");
+    let progress: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("iteration "))
+        .collect();
+    assert!(!progress.is_empty(), "{err}");
+    for line in progress {
+        for needle in ["G ", "d_a_loss ", "d_b_loss ", "cycle ", "semantic "] {
+            assert!(line.contains(needle), "{needle:?} in {line}");
+        }
+        assert!(!line.contains("NaN") && !line.contains("D(x)"), "{line}");
+    }
+    let metrics = std::fs::read_to_string(semantic.join("metrics.jsonl")).unwrap();
+    for line in metrics.lines() {
+        let m: serde_json::Value = serde_json::from_str(line).unwrap();
+        let term = m["semantic"].as_f64().expect("semantic logged");
+        assert!(term.is_finite() && term >= 0.0, "{line}");
+    }
+    // Domains without labels cannot train the classifier: refused before anything is written.
+    let o = gan(&[
+        "train",
+        "--algorithm",
+        "cyclegan",
+        "--dataset",
+        &pair,
+        "--image-size",
+        "28",
+        "--print-config",
+    ]);
+    let mut json: serde_json::Value = serde_json::from_str(&ok(&o)).unwrap();
+    json["cyclegan"]["lambda_semantic"] = serde_json::json!(1.0);
+    std::fs::write(&semantic_file, json.to_string()).unwrap();
+    let unlabelled = tmp.path().join("unlabelled");
+    let o = gan(&[
+        "train",
+        "--config",
+        semantic_file.to_str().unwrap(),
+        "--steps",
+        "2",
+        "--out",
+        unlabelled.to_str().unwrap(),
+    ]);
+    fails_with(&o, &["lambda_semantic", "labels"]);
+    assert!(
+        !unlabelled.exists(),
+        "a refused run wrote {}",
+        unlabelled.display()
+    );
 }

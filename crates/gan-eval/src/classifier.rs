@@ -210,16 +210,44 @@ fn batch<B: Backend>(
     index: &[usize],
     device: &B::Device,
 ) -> (Tensor<B, 4>, Tensor<B, 1, Int>) {
+    upload(set, index, unit_pixels(set, index), device)
+}
+
+/// The images `index` of `set` as a minibatch, each moved by its own random shift (see
+/// [`ClassifierTrainingConfig::shift`]) on the host before the one upload.
+fn shifted_batch<B: Backend>(
+    set: &ImageSet,
+    index: &[usize],
+    shift: usize,
+    rng: &mut gan_models::GanRng,
+    device: &B::Device,
+) -> (Tensor<B, 4>, Tensor<B, 1, Int>) {
+    let [c, h, _] = set.shape();
+    let s = shift as i64;
+    let pixels = unit_pixels(set, index);
+    let mut out = Vec::with_capacity(pixels.len());
+    for image in pixels.chunks_exact(set.features()) {
+        let dx = rng.random_range(-s..=s) as isize;
+        let dy = rng.random_range(-s..=s) as isize;
+        out.extend(shift_image(image, c, h, dx, dy));
+    }
+    upload(set, index, out, device)
+}
+
+/// `pixels` (the images `index` of `set`, row-major) and their labels on `device`.
+fn upload<B: Backend>(
+    set: &ImageSet,
+    index: &[usize],
+    pixels: Vec<f32>,
+    device: &B::Device,
+) -> (Tensor<B, 4>, Tensor<B, 1, Int>) {
     let [c, h, w] = set.shape();
     let labels: Vec<i64> = index
         .iter()
         .map(|&i| i64::from(set.labels().expect("labelled")[i]))
         .collect();
     (
-        Tensor::from_data(
-            TensorData::new(unit_pixels(set, index), [index.len(), c, h, w]),
-            device,
-        ),
+        Tensor::from_data(TensorData::new(pixels, [index.len(), c, h, w]), device),
         Tensor::from_ints(labels.as_slice(), device),
     )
 }
@@ -283,10 +311,11 @@ pub fn train_classifier<B: AutodiffBackend>(
     for epoch in 0..training.epochs {
         order.shuffle(&mut rng);
         for (step, index) in order.chunks_exact(training.batch_size).enumerate() {
-            let (mut x, y) = batch::<B>(set, index, device);
-            if training.shift > 0 {
-                x = shifted(x, training.shift, &mut rng, device);
-            }
+            let (x, y) = if training.shift > 0 {
+                shifted_batch::<B>(set, index, training.shift, &mut rng, device)
+            } else {
+                batch::<B>(set, index, device)
+            };
             let loss = loss_fn.forward(model.forward(x), y);
             let value: f32 = loss.clone().into_scalar().elem_to_f32();
             let grads = GradientsParams::from_grads(loss.backward(), &model);
@@ -295,27 +324,6 @@ pub fn train_classifier<B: AutodiffBackend>(
         }
     }
     Ok(model.valid())
-}
-
-/// The minibatch `x` with every image moved by its own random shift (see
-/// [`ClassifierTrainingConfig::shift`]).
-fn shifted<B: Backend>(
-    x: Tensor<B, 4>,
-    shift: usize,
-    rng: &mut gan_models::GanRng,
-    device: &B::Device,
-) -> Tensor<B, 4> {
-    let [n, c, h, w] = x.dims();
-    let pixels: Vec<f32> = x.into_data().iter::<f32>().collect();
-    let per = c * h * w;
-    let s = shift as i64;
-    let mut out = Vec::with_capacity(pixels.len());
-    for image in pixels.chunks_exact(per) {
-        let dx = rng.random_range(-s..=s) as isize;
-        let dy = rng.random_range(-s..=s) as isize;
-        out.extend(shift_image(image, c, h, dx, dy));
-    }
-    Tensor::from_data(TensorData::new(out, [n, c, h, w]), device)
 }
 
 trait ElemToF32 {
@@ -532,17 +540,20 @@ mod tests {
     fn shifted_batches_move_each_image_by_its_own_offset_within_the_bound() {
         // 200 images of one lit pixel at (5, 5) on 12x12: where it lands gives the offset.
         let n = 200;
-        let mut pixels = vec![0.0f32; n * 144];
+        let mut pixels = vec![0u8; n * 144];
         for i in 0..n {
-            pixels[i * 144 + 5 * 12 + 5] = 1.0;
+            pixels[i * 144 + 5 * 12 + 5] = 255;
         }
+        let labels = (0..n).map(|i| (i % 3) as u16).collect();
+        let set = ImageSet::new("dots", [1, 12, 12], pixels, Some(labels), None).unwrap();
         let device = Default::default();
-        let x = Tensor::<Flex, 4>::from_data(TensorData::new(pixels, [n, 1, 12, 12]), &device);
+        let index: Vec<usize> = (0..n).collect();
         let mut rng = gan_models::rng_from_seed(3);
-        let out: Vec<f32> = shifted(x, 2, &mut rng, &device)
-            .into_data()
-            .iter::<f32>()
-            .collect();
+        let (x, y) = shifted_batch::<Flex>(&set, &index, 2, &mut rng, &device);
+        assert_eq!(x.dims(), [n, 1, 12, 12]);
+        let y: Vec<i64> = y.into_data().iter::<i64>().collect();
+        assert_eq!(y, (0..n as i64).map(|i| i % 3).collect::<Vec<_>>());
+        let out: Vec<f32> = x.into_data().iter::<f32>().collect();
         let mut seen = std::collections::BTreeSet::new();
         for image in out.chunks_exact(144) {
             let lit: Vec<usize> = (0..144).filter(|&i| image[i] == 1.0).collect();

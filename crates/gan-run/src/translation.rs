@@ -797,9 +797,13 @@ fn translation_classifier<B: AutodiffBackend>(
     // Shifts of up to 2 pixels each way keep the small set from being learnt by heart: 92% on
     // the optical digits' held-out images without them, against 96% for 3-nearest neighbours
     // on the raw 8x8 counts.
+    // A domain smaller than a minibatch (a `limit` of a few images) trains on all of it at once.
     let base = gan_eval::ClassifierTrainingConfig::new()
         .with_shift(TRANSLATION_CLASSIFIER_SHIFT)
         .with_seed(seed);
+    let base = base
+        .clone()
+        .with_batch_size(base.batch_size.min(train.len()).max(1));
     let steps_per_epoch = (train.len() / base.batch_size).max(1);
     let epochs = 1000usize.div_ceil(steps_per_epoch).clamp(base.epochs, 50);
     let training = base.with_epochs(epochs);
