@@ -238,6 +238,7 @@ fn digits_hold_out_a_random_split_of_every_class() {
 
 /// A translation run's config written before `held_out_rule` existed held out the last
 /// images, and still loads as such: `gan eval` measures it on the images it never trained on.
+/// One without `cyclegan.lambda_semantic` trained without the semantic term.
 #[test]
 fn configs_without_a_held_out_rule_held_out_the_last_images() {
     use gan::translation::{HeldOutRule, TranslationRunConfig, load_translation_run};
@@ -248,9 +249,20 @@ fn configs_without_a_held_out_rule_held_out_the_last_images() {
     let config = load_translation_run(dir.path()).unwrap();
     assert_eq!(config.held_out_rule, HeldOutRule::Random);
     json.as_object_mut().unwrap().remove("held_out_rule");
+    // Nor a semantic term, which came later still: read as trained without it.
+    json["cyclegan"]["lambda_semantic"] = 0.5.into();
+    let with_term = json.clone();
+    json["cyclegan"]
+        .as_object_mut()
+        .unwrap()
+        .remove("lambda_semantic");
+    std::fs::write(dir.path().join("config.json"), with_term.to_string()).unwrap();
+    let config = load_translation_run(dir.path()).unwrap();
+    assert_eq!(config.cyclegan.lambda_semantic, 0.5);
     std::fs::write(dir.path().join("config.json"), json.to_string()).unwrap();
     let config = load_translation_run(dir.path()).unwrap();
     assert_eq!(config.held_out_rule, HeldOutRule::Last);
+    assert_eq!(config.cyclegan.lambda_semantic, 0.0);
     let held = config.held_out_set(&config.a).unwrap().unwrap();
     let (all, _) = config.a.load(true).unwrap();
     assert!(held.image(0) == all.image(all.len() - 300));
@@ -412,19 +424,28 @@ fn one_iteration_by_hand<B: AutodiffBackend>(device: &B::Device) {
     assert!(algorithm.weights_finite());
 }
 
+/// Tiny networks between 8x8 grey (`A`) and colour (`B`) images: `G`, `F` and `D_B`.
+fn grey_and_colour() -> (
+    ResnetGeneratorConfig,
+    ResnetGeneratorConfig,
+    NLayerDiscriminatorConfig,
+) {
+    let g = |c_in, c_out| {
+        ResnetGeneratorConfig::new(c_in, c_out, 8)
+            .with_width(2)
+            .with_blocks(1)
+    };
+    let d = NLayerDiscriminatorConfig::new(3, 8)
+        .with_width(2)
+        .with_n_layers(1);
+    (g(1, 3), g(3, 1), d)
+}
+
 /// Mismatched networks and settings are refused with the field named: identity between domains
 /// of different channels, a pool beyond the limit, a weight average.
 fn refusals<B: AutodiffBackend>(device: &B::Device) {
     let ((g, f), (d_a, d_b)) = tiny_nets::<B>(2, false, device);
-    let grey_to_colour = ResnetGeneratorConfig::new(1, 3, 8)
-        .with_width(2)
-        .with_blocks(1);
-    let colour_to_grey = ResnetGeneratorConfig::new(3, 1, 8)
-        .with_width(2)
-        .with_blocks(1);
-    let colour_d = NLayerDiscriminatorConfig::new(3, 8)
-        .with_width(2)
-        .with_n_layers(1);
+    let (grey_to_colour, colour_to_grey, colour_d) = grey_and_colour();
     let err = CycleGan::<B, _, _>::new(
         adam(1, 2, 1e-3),
         CycleGanConfig::new(),
@@ -566,15 +587,7 @@ fn semantic_term_by_hand<B: AutodiffBackend>(device: &B::Device) {
         Err(e) => e.to_string(),
     };
     assert!(err.contains("lambda_semantic"), "{err}");
-    let grey_to_colour = ResnetGeneratorConfig::new(1, 3, 8)
-        .with_width(2)
-        .with_blocks(1);
-    let colour_to_grey = ResnetGeneratorConfig::new(3, 1, 8)
-        .with_width(2)
-        .with_blocks(1);
-    let colour_d = NLayerDiscriminatorConfig::new(3, 8)
-        .with_width(2)
-        .with_n_layers(1);
+    let (grey_to_colour, colour_to_grey, colour_d) = grey_and_colour();
     let err = CycleGan::<B, _, _>::new(
         adam(1, 2, 1e-3),
         CycleGanConfig::new()

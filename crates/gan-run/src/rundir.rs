@@ -102,7 +102,8 @@ pub(crate) fn read_text(path: &Path) -> GanResult<String> {
 
 /// Parses the text of the run config file `path`, filling in the fields that files written by
 /// earlier versions lack: an image run without an `algorithm` trained the classic one, and a
-/// translation run without a `held_out_rule` held out the last images.
+/// translation run without a `held_out_rule` held out the last images, and one without a
+/// `cyclegan.lambda_semantic` trained without the semantic term.
 pub(crate) fn parse_config<C: Config>(path: &Path, text: &str) -> GanResult<C> {
     let mut json = json_of(path, text)?;
     if let serde_json::Value::Object(fields) = &mut json {
@@ -111,6 +112,13 @@ pub(crate) fn parse_config<C: Config>(path: &Path, text: &str) -> GanResult<C> {
         }
         if fields.contains_key("generator_ab") && !fields.contains_key("held_out_rule") {
             fields.insert("held_out_rule".into(), serde_json::json!("Last"));
+        }
+        if fields.contains_key("generator_ab")
+            && let Some(serde_json::Value::Object(cyclegan)) = fields.get_mut("cyclegan")
+        {
+            cyclegan
+                .entry("lambda_semantic")
+                .or_insert(serde_json::json!(0.0));
         }
     }
     let config = match C::load_binary(json.to_string().as_bytes()) {

@@ -271,6 +271,7 @@ type PoolState = (usize, GanRng);
 #[derive(Serialize, Deserialize)]
 struct CycleGanState {
     config: serde_json::Value,
+    #[serde(deserialize_with = "cyclegan_config_of_any_version")]
     cyclegan: CycleGanConfig,
     /// Images held by the pools of fakes of `A` and `B`, and their RNGs (the leader's).
     pool_a: PoolState,
@@ -279,6 +280,20 @@ struct CycleGanState {
     /// images are the modules `image_pools_peer{rank}`. Empty for one peer.
     #[serde(default)]
     peers: Vec<(PoolState, PoolState)>,
+}
+
+/// A [`CycleGanConfig`] as any version wrote it: one written before `lambda_semantic` existed
+/// trained without the semantic term (`Config`'s derived deserializer fills in no default).
+pub fn cyclegan_config_of_any_version<'de, De: serde::Deserializer<'de>>(
+    deserializer: De,
+) -> Result<CycleGanConfig, De::Error> {
+    let mut value = serde_json::Value::deserialize(deserializer)?;
+    if let Some(fields) = value.as_object_mut() {
+        fields
+            .entry("lambda_semantic")
+            .or_insert(serde_json::json!(0.0));
+    }
+    serde_json::from_value(value).map_err(serde::de::Error::custom)
 }
 
 /// Another peer's pools, gathered by the leader for a checkpoint ([`Algorithm::gather`]).
@@ -847,5 +862,26 @@ where
         }
         self.peer_pools = gathered;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configs_from_before_the_semantic_term_read_as_without_it() {
+        let old =
+            serde_json::json!({"lambda_cycle": 10.0, "lambda_identity": 0.5, "pool_size": 50});
+        let config = cyclegan_config_of_any_version(old).unwrap();
+        assert_eq!(config, CycleGanConfig::new());
+        let new = serde_json::json!({
+            "lambda_cycle": 1.0, "lambda_identity": 0.0, "pool_size": 5, "lambda_semantic": 2.0
+        });
+        let config = cyclegan_config_of_any_version(new).unwrap();
+        assert_eq!(config.lambda_semantic, 2.0);
+        assert_eq!(config.pool_size, 5);
+        let wrong = serde_json::json!({"lambda_cycle": "ten"});
+        assert!(cyclegan_config_of_any_version(wrong).is_err());
     }
 }
